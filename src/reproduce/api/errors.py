@@ -1,0 +1,78 @@
+"""Stable error codes of the API. The body of every error is ``{"code", "message", "details"}``.
+
+The code never changes once published; the message is in the caller's language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ApiError(Exception):
+    """Raise from a handler for an error with a specific stable code."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str,
+                   details: Any = None) -> HttpResponse:
+    return api.create_response(request, {"code": code, "message": str(message), "details": details},
+                               status=status)
+
+
+def _validation_details(exc: ValidationError) -> Any:
+    if hasattr(exc, "error_dict"):
+        return {field: [str(m) for e in errors for m in e.messages]
+                for field, errors in exc.error_dict.items()}
+    return {"__all__": [str(m) for m in exc.messages]}
+
+
+def install(api: NinjaAPI) -> None:
+    @api.exception_handler(Http404)
+    def not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return error_response(api, request, 404, "not_found", _("Not found."))
+
+    @api.exception_handler(PermissionDenied)
+    def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return error_response(api, request, 403, "forbidden",
+                              _("You do not have the permission to do this."))
+
+    @api.exception_handler(AuthenticationError)
+    def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return error_response(api, request, 401, "unauthenticated",
+                              _("Sign in or send a valid API token (Authorization: Bearer …)."))
+
+    @api.exception_handler(ValidationError)
+    def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        return error_response(api, request, 422, "validation_error",
+                              _("Some values are not valid."), _validation_details(exc))
+
+    @api.exception_handler(NinjaValidationError)
+    def invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        details = [{"loc": list(e.get("loc", [])), "message": e.get("msg", "")} for e in exc.errors]
+        return error_response(api, request, 422, "invalid_request",
+                              _("The request does not match the API description."), details)
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return error_response(api, request, 413, "request_too_large",
+                              _("The request is too large."))
+
+    @api.exception_handler(ApiError)
+    def api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+        return error_response(api, request, exc.status, exc.code, exc.message, exc.details)

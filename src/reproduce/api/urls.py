@@ -1,0 +1,33 @@
+"""The REST API v1: composes the routers of every app at /api/v1/."""
+
+from ninja import NinjaAPI
+
+from reproduce.api import errors
+from reproduce.api.auth import ActorAuth
+
+api = NinjaAPI(
+    title="ReProduce API",
+    version="1",
+    description=(
+        "REST API of the ReProduce network. Authenticate with a personal access token "
+        "(`Authorization: Bearer rp_…`, created on your profile page) or a browser session. "
+        "Lists answer `{items, count}` with `limit`/`offset`. Errors answer "
+        "`{code, message, details}` with a stable `code`. Creating POSTs accept an "
+        "`Idempotency-Key` header: a retried request returns the first response."
+    ),
+    urls_namespace="api",
+    auth=ActorAuth(),
+    docs_url="/docs",
+)
+errors.install(api)
+
+
+def _add_routers() -> None:
+    from reproduce.network.api import router as network_router
+    from reproduce.network.okw_api import router as okw_router
+
+    api.add_router("/", network_router)
+    api.add_router("/okw", okw_router)
+
+
+_add_routers()

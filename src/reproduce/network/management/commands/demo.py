@@ -1,0 +1,38 @@
+"""`reproduce demo`: migrate, load the Brussels demo network, print the logins, serve."""
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from reproduce.network.demo import DEMO_PASSWORD, demo_counts, load_demo_network
+
+
+class Command(BaseCommand):
+    help = "Set up and serve the platform with the Brussels demonstration network."
+
+    def add_arguments(self, parser):  # type: ignore[no-untyped-def]
+        parser.add_argument("--port", default="8000")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--no-serve", action="store_true", help="set up only, do not serve")
+
+    def handle(self, *args, **options):  # type: ignore[no-untyped-def]
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("Database ready: " + str(settings.DATABASES["default"]["NAME"]))
+        report = load_demo_network()
+        counts = demo_counts()
+        url = f"http://{options['host']}:{options['port']}/"
+        self.stdout.write(self.style.SUCCESS(
+            f"\nReProduce demo network: {counts['organizations']} organisations, "
+            f"{counts['sites']} sites, {counts['machines']} machines (demonstration data)."))
+        self.stdout.write(f"\n  Open {url}fr/  (Nederlands: {url}nl/ · English: {url}en/)")
+        self.stdout.write(f"  API: {url}api/v1/docs  ·  OpenAPI: {url}api/v1/openapi.json\n")
+        self.stdout.write(f"  Demo logins (password for all: {DEMO_PASSWORD}):")
+        seen = set()
+        for email, what in report.users:
+            if email not in seen:
+                seen.add(email)
+                self.stdout.write(f"    {email:<36} {what}")
+        self.stdout.write("")
+        if not options["no_serve"]:
+            call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=False,
+                         skip_checks=True)

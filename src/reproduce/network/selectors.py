@@ -1,0 +1,371 @@
+"""Reads of the network registry, always on behalf of an actor (see core.tenancy)."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from reproduce.core.actor import Actor
+from reproduce.core.text import tokens
+from reproduce.network.models import (
+    DEFAULT_AUDIENCE,
+    TOLERANCE_RANK,
+    Audience,
+    Closure,
+    FieldGroup,
+    Machine,
+    MachineUnavailability,
+    Material,
+    OpeningHours,
+    Process,
+    SharingPolicy,
+    Site,
+)
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def visible_groups(actor: Actor, organization_ids: set[int]) -> dict[int, set[str]]:
+    """For each organisation, the data groups ``actor`` may see (one query)."""
+    chosen: dict[int, dict[str, tuple[str, set[int]]]] = defaultdict(dict)
+    policies = (SharingPolicy.objects.unscoped("reading sharing choices")
+                .filter(organization_id__in=organization_ids).prefetch_related("shared_with"))
+    for policy in policies:
+        chosen[policy.organization_id][policy.group] = (
+            policy.audience, {o.pk for o in policy.shared_with.all()})
+    result: dict[int, set[str]] = {}
+    for org_id in organization_ids:
+        if org_id in actor.organization_ids:
+            result[org_id] = set(FieldGroup.values)
+            continue
+        groups = set()
+        for group in FieldGroup.values:
+            audience, named = chosen[org_id].get(group, (DEFAULT_AUDIENCE[FieldGroup(group)], set()))
+            if (audience == Audience.PUBLIC
+                    or (audience == Audience.NETWORK and actor.is_network_member)
+                    or (audience == Audience.NAMED and named & actor.organization_ids)):
+                groups.add(group)
+        result[org_id] = groups
+    return result
+
+
+def process_with_descendants(code: str) -> list[int]:
+    """The process and every narrower process (CNC milling includes 5-axis milling)."""
+    rows = list(Process.objects.values_list("pk", "code", "parent_id"))
+    ids = {pk for pk, c, _ in rows if c == code}
+    changed = True
+    while changed:
+        new = {pk for pk, _, parent in rows if parent in ids} - ids
+        changed = bool(new)
+        ids |= new
+    return sorted(ids)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
+
+
+@dataclass
+class CapabilityQuery:
+    """What a person looks for. Every field is optional; empty means "any"."""
+
+    text: str = ""
+    process: str = ""
+    material: str = ""
+    min_x_mm: int | None = None
+    min_y_mm: int | None = None
+    min_z_mm: int | None = None
+    tolerance: str = ""
+    commune: str = ""  # NIS code
+    near_lat: float | None = None
+    near_lon: float | None = None
+    radius_km: float | None = None
+    available_from: date | None = None
+    available_to: date | None = None
+    limit: int = 200
+
+    @property
+    def wants_machine(self) -> bool:
+        return bool(self.material or self.min_x_mm or self.min_y_mm or self.min_z_mm or self.tolerance)
+
+    @property
+    def has_window(self) -> bool:
+        return self.available_from is not None and self.available_to is not None
+
+
+@dataclass
+class SiteMatch:
+    site: Site
+    machines: list[Machine] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    distance_km: float | None = None
+    free_days: int | None = None  # days open and not blocked in the window (None: not shared)
+    score: float = 0.0
+    groups: set[str] = field(default_factory=set)
+
+
+def _text_q(words: list[str], prefix: str = "") -> Q:
+    q = Q()
+    for word in words:
+        q &= Q(**{f"{prefix}search_text__contains": word})
+    return q
+
+
+def _either_text_q(words: list[str]) -> Q:
+    """Each word appears in the machine's text or in its site's text."""
+    q = Q()
+    for word in words:
+        q &= Q(search_text__contains=word) | Q(site__search_text__contains=word)
+    return q
+
+
+def _machine_queryset(actor: Actor, query: CapabilityQuery) -> QuerySet[Machine]:
+    machines = Machine.objects.visible_to(actor)
+    if query.process:
+        ids = process_with_descendants(query.process)
+        machines = machines.filter(Q(process_id__in=ids) | Q(extra_processes__in=ids))
+    if query.material:
+        machines = machines.filter(materials__code=query.material)
+    if query.tolerance:
+        rank = TOLERANCE_RANK.get(query.tolerance, 3)
+        machines = machines.filter(tolerance_class__in=[c for c, r in TOLERANCE_RANK.items() if r <= rank])
+    dims = sorted([query.min_x_mm or 0, query.min_y_mm or 0])
+    if dims[1]:
+        # The part may be turned 90° on the bed: the larger side must fit the larger axis.
+        machines = machines.filter(
+            (Q(envelope_x_mm__gte=dims[1]) & Q(envelope_y_mm__gte=dims[0]))
+            | (Q(envelope_y_mm__gte=dims[1]) & Q(envelope_x_mm__gte=dims[0]))
+        )
+    if query.min_z_mm:
+        machines = machines.filter(envelope_z_mm__gte=query.min_z_mm)
+    return machines.distinct()
+
+
+def _site_queryset(actor: Actor, query: CapabilityQuery) -> QuerySet[Site]:
+    sites = Site.objects.visible_to(actor).select_related("organization", "commune")
+    if query.commune:
+        sites = sites.filter(commune__nis_code=query.commune)
+    if query.near_lat is not None and query.near_lon is not None and query.radius_km:
+        dlat = query.radius_km / 111.0
+        dlon = query.radius_km / (111.0 * max(math.cos(math.radians(query.near_lat)), 0.1))
+        sites = sites.filter(
+            latitude__range=(Decimal(str(query.near_lat - dlat)), Decimal(str(query.near_lat + dlat))),
+            longitude__range=(Decimal(str(query.near_lon - dlon)), Decimal(str(query.near_lon + dlon))),
+        )
+    return sites
+
+
+def find_capabilities(actor: Actor, query: CapabilityQuery) -> list[SiteMatch]:
+    """Sites able to do what ``query`` asks, best first, each with the reasons it matches.
+
+    A site matches through a visible machine that meets every machine criterion, or — when
+    only a process is asked — through the services it declares. A text query matches the
+    site's public text or a visible machine's text. A constant number of queries, whatever
+    the size of the network.
+    """
+    words = tokens(query.text)
+    sites = _site_queryset(actor, query)
+    machine_filtered = bool(query.process or query.wants_machine)
+    matching: dict[int, list[Machine]] = defaultdict(list)
+    if machine_filtered or words:
+        machines = _machine_queryset(actor, query)
+        if words:
+            machines = machines.filter(_either_text_q(words))
+        machines = machines.filter(site__in=sites.values("pk")).select_related("process")
+        for machine in machines.prefetch_related("materials"):
+            matching[machine.site_id].append(machine)
+        site_ok = Q(pk__in=list(matching))
+        if query.process and not query.wants_machine:
+            site_ok |= Q(processes__in=process_with_descendants(query.process)) & (
+                _text_q(words) if words else Q())
+        elif words and not machine_filtered:
+            site_ok |= _text_q(words)
+        sites = sites.filter(site_ok).distinct()
+    site_list = list(sites[: max(query.limit * 3, query.limit)])
+    groups = visible_groups(actor, {s.organization_id for s in site_list})
+    matches = [SiteMatch(site=s, machines=matching.get(s.pk, []), groups=groups[s.organization_id])
+               for s in site_list]
+    if query.near_lat is not None and query.near_lon is not None:
+        for m in matches:
+            m.distance_km = haversine_km(query.near_lat, query.near_lon,
+                                         float(m.site.latitude), float(m.site.longitude))
+        if query.radius_km:
+            matches = [m for m in matches if m.distance_km is not None and m.distance_km <= query.radius_km]
+    if query.has_window:
+        matches = _apply_availability(actor, query, matches)
+    for m in matches:
+        m.reasons = _reasons(query, m)
+        m.score = _score(query, m)
+    matches.sort(key=lambda m: (-m.score, m.distance_km or 0.0, m.site.name))
+    return matches[: query.limit]
+
+
+def _window_days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)][:366]
+
+
+def _apply_availability(actor: Actor, query: CapabilityQuery, matches: list[SiteMatch]) -> list[SiteMatch]:
+    """Keep sites with at least one open, unblocked day in the window (when they share it)."""
+    assert query.available_from is not None and query.available_to is not None
+    days = _window_days(query.available_from, query.available_to)
+    site_ids = [m.site.pk for m in matches]
+    hours: dict[int, set[int]] = defaultdict(set)
+    for site_id, weekday in (OpeningHours.objects.visible_to(actor).filter(site_id__in=site_ids)
+                             .values_list("site_id", "weekday")):
+        hours[site_id].add(weekday)
+    closed: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    for site_id, start, end in (Closure.objects.visible_to(actor)
+                                .filter(site_id__in=site_ids, start_date__lte=query.available_to,
+                                        end_date__gte=query.available_from)
+                                .values_list("site_id", "start_date", "end_date")):
+        closed[site_id].append((start, end))
+    tz = timezone.get_current_timezone()
+    window_start = datetime.combine(query.available_from, time.min, tz)
+    window_end = datetime.combine(query.available_to, time.max, tz)
+    blocked: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    machine_ids = [mc.pk for m in matches for mc in m.machines]
+    for machine_id, start, end in (MachineUnavailability.objects.visible_to(actor)
+                                   .filter(machine_id__in=machine_ids, starts_at__lt=window_end,
+                                           ends_at__gt=window_start)
+                                   .values_list("machine_id", "starts_at", "ends_at")):
+        blocked[machine_id].append((start, end))
+    kept = []
+    for m in matches:
+        if FieldGroup.CAPACITY not in m.groups:
+            m.free_days = None
+            kept.append(m)
+            continue
+        open_days = [d for d in days
+                     if (not hours[m.site.pk] or d.weekday() in hours[m.site.pk])
+                     and not any(s <= d <= e for s, e in closed[m.site.pk])]
+        if m.machines:
+            m.machines = [mc for mc in m.machines if _has_free_day(open_days, blocked[mc.pk], tz)]
+            if not m.machines:
+                continue
+        m.free_days = len(open_days)
+        if open_days:
+            kept.append(m)
+    return kept
+
+
+def _has_free_day(days: list[date], blocks: list[tuple[datetime, datetime]], tz: Any) -> bool:
+    for day in days:
+        start, end = datetime.combine(day, time.min, tz), datetime.combine(day, time.max, tz)
+        if not any(b_start <= start and b_end >= end for b_start, b_end in blocks):
+            return True
+    return False
+
+
+def _machine_phrase(machine: Machine) -> str:
+    if machine.envelope_x_mm and machine.envelope_y_mm:
+        return _("%(machine)s (%(x)s × %(y)s mm)") % {
+            "machine": machine.name, "x": machine.envelope_x_mm, "y": machine.envelope_y_mm}
+    return machine.name
+
+
+def _reasons(query: CapabilityQuery, m: SiteMatch) -> list[str]:
+    reasons: list[str] = []
+    if m.machines:
+        first = m.machines[0]
+        if query.process:
+            reasons.append(_("%(process)s on %(machine)s") % {
+                "process": first.process.label, "machine": _machine_phrase(first)})
+        more = len(m.machines) - 1
+        if more > 0:
+            reasons.append(_("%(count)d other matching machines") % {"count": more})
+        if query.material:
+            names = {mat.label for mat in first.materials.all() if mat.code == query.material}
+            if names:
+                reasons.append(_("Works %(material)s") % {"material": ", ".join(sorted(names))})
+        if query.min_x_mm or query.min_y_mm:
+            reasons.append(_("Work envelope %(x)s × %(y)s mm fits %(px)s × %(py)s mm") % {
+                "x": first.envelope_x_mm, "y": first.envelope_y_mm,
+                "px": query.min_x_mm or 0, "py": query.min_y_mm or 0})
+        if query.min_z_mm:
+            reasons.append(_("Height %(z)s mm ≥ %(pz)s mm") % {"z": first.envelope_z_mm, "pz": query.min_z_mm})
+        if query.tolerance:
+            reasons.append(_("Tolerance class %(has)s (asked: %(asked)s)") % {
+                "has": first.tolerance_class, "asked": query.tolerance})
+    elif query.process:
+        reasons.append(_("Offers this service"))
+    if query.text and not query.process:
+        reasons.append(_("Matches “%(text)s”") % {"text": query.text})
+    if query.commune and m.site.commune:
+        reasons.append(_("In %(commune)s") % {"commune": m.site.commune.name})
+    if m.distance_km is not None:
+        reasons.append(_("%(km)s km away") % {"km": f"{m.distance_km:.1f}".replace(".", ",")})
+    if query.has_window:
+        if m.free_days is None:
+            reasons.append(_("Availability not shared with you"))
+        else:
+            reasons.append(_("Open %(days)d days in the period asked") % {"days": m.free_days})
+    return reasons
+
+
+def _score(query: CapabilityQuery, m: SiteMatch) -> float:
+    score = 10.0 if m.machines else (5.0 if (query.process or query.text) else 1.0)
+    score += min(len(m.machines), 5) * 0.5
+    if m.distance_km is not None:
+        score -= min(m.distance_km, 20.0) / 4
+    if query.has_window:
+        score += 2.0 if m.free_days else 0.0
+    return score
+
+
+def site_detail(actor: Actor, site: Site) -> dict[str, Any]:
+    """What the actor may see of a site: machines, contacts, prices, capacity per sharing."""
+    groups = visible_groups(actor, {site.organization_id})[site.organization_id]
+    machines: list[Machine] = []
+    if FieldGroup.MACHINES in groups:
+        machines = list(
+            Machine.objects.visible_to(actor).filter(site=site)
+            .select_related("process").prefetch_related("materials", "extra_processes")
+        )
+    today = timezone.localdate()
+    closures = (list(Closure.objects.visible_to(actor).filter(site=site, end_date__gte=today))
+                if FieldGroup.CAPACITY in groups else [])
+    blocks = (list(MachineUnavailability.objects.visible_to(actor)
+                   .filter(machine__site=site, ends_at__gte=timezone.now()).select_related("machine"))
+              if FieldGroup.CAPACITY in groups else [])
+    return {
+        "site": site,
+        "groups": groups,
+        "show_contacts": FieldGroup.CONTACTS in groups,
+        "show_prices": FieldGroup.PRICES in groups,
+        "show_capacity": FieldGroup.CAPACITY in groups,
+        "show_machines": FieldGroup.MACHINES in groups,
+        "machines": machines,
+        "opening_hours": list(site.opening_hours.all()),
+        "closures": closures,
+        "unavailabilities": blocks,
+        "services": list(site.processes.all()),
+    }
+
+
+def processes_in_use() -> QuerySet[Process]:
+    return Process.objects.order_by("label_fr")
+
+
+def materials_all() -> QuerySet[Material]:
+    return Material.objects.order_by("category", "label_fr")
+
+
+def organization_sites(actor: Actor, organization_id: int) -> QuerySet[Site]:
+    return (Site.objects.owned_by(organization_id).select_related("commune")
+            .prefetch_related(Prefetch("machines", queryset=Machine.objects.unscoped("own org sites")
+                                       .select_related("process"))))
+
+
+def machines_exist_q() -> Exists:
+    return Exists(Machine.objects.unscoped("subquery").filter(site=OuterRef("pk")))

@@ -1,0 +1,311 @@
+"""The generated permission matrix.
+
+Every URL route and every API operation × every role × {own, foreign, shared, missing}
+object. Expectations come from each route's declared :class:`Access` policy:
+
+* a foreign or missing object answers 404 (anonymous visitors of non-public routes are sent
+  to sign in: 302 for pages, 401 for the API);
+* a shared object can be read, not changed;
+* a member acting without the permission gets 403;
+* no response ever contains the canary string of an organisation whose private data the
+  caller may not see.
+
+A new route without a policy fails ``test_every_route_declares_an_access_policy``; a route
+with an object parameter the matrix cannot fill fails ``test_every_object_parameter_is_known``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from reproduce.core.models import AuditEvent
+from reproduce.core.permissions import ORG_PERMISSIONS, NETWORK_PERMISSIONS, Access
+from reproduce.core.routes import THIRD_PARTY_POLICIES
+
+ROLES = ["anonymous", "outsider", "viewer", "operator", "manager", "owner",
+         "coordinator", "programme_officer", "reviewer"]
+KINDS = ["own", "foreign", "shared", "missing"]
+LANG = "fr"
+MISSING_ID = 987654321
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    template: str  # with <kw> placeholders, e.g. /fr/sites/<slug>/
+    params: tuple[str, ...]
+    policy: Access | None
+    methods: tuple[str, ...]
+    is_api: bool
+
+
+# ---------------------------------------------------------------- collecting the routes
+
+def _policy_for_view(callback: Any, name: str, template: str) -> Access | None:
+    if template.startswith("/admin/"):
+        return THIRD_PARTY_POLICIES["django.contrib.admin"]
+    func = getattr(callback, "view_class", None) or callback
+    policy = getattr(func, "access_policy", None) or getattr(callback, "access_policy", None)
+    if policy is not None:
+        return policy
+    module = getattr(func, "__module__", "") or ""
+    for prefix, third in THIRD_PARTY_POLICIES.items():
+        if module.startswith(prefix) or name == prefix:
+            return third
+    return None
+
+
+def _walk(resolvers: list[Any], prefix: str = "") -> list[tuple[str, URLPattern]]:
+    found = []
+    for entry in resolvers:
+        pattern = str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if pattern.startswith("api/"):
+                continue  # API operations are collected from the Ninja routers below
+            found += _walk(entry.url_patterns, prefix + pattern)
+        else:
+            found.append((prefix + pattern, entry))
+    return found
+
+
+def _template(raw: str) -> tuple[str, tuple[str, ...]]:
+    raw = raw.replace("^", "").replace("$", "").replace("\\Z", "")
+    raw = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", raw)  # regex groups → <name>
+    raw = re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", raw)  # <slug:slug> → <slug>
+    raw = raw.replace("\\.", ".").replace("\\", "")
+    params = tuple(re.findall(r"<(\w+)>", raw))
+    raw = raw.replace("/fr/", "/").replace("fr/", "", 1) if raw.startswith("fr/") else raw
+    return "/" + raw, params
+
+
+def django_routes() -> list[Route]:
+    routes = []
+    for raw, pattern in _walk(get_resolver().url_patterns):
+        template, params = _template(raw)
+        if template.startswith("/fr/"):
+            template = template[3:]
+        name = pattern.name or pattern.lookup_str
+        policy = _policy_for_view(pattern.callback, name, template)
+        methods = policy.http_methods if policy is not None else ("GET",)
+        routes.append(Route(name=name, template=template, params=params, policy=policy,
+                            methods=methods, is_api=False))
+    return routes
+
+
+def api_routes() -> list[Route]:
+    from reproduce.api.urls import api
+
+    routes = []
+    api.urls  # noqa: B018 - builds the bound routers
+    for bound in api._get_bound_routers():
+        prefix = bound.prefix
+        for path, path_view in bound.path_operations.items():
+            for op in path_view.operations:
+                full = "/api/v1/" + "/".join(p.strip("/") for p in (prefix, path) if p.strip("/"))
+                template = re.sub(r"\{(?:\w+:)?(\w+)\}", r"<\1>", full)
+                policy = getattr(op.view_func, "access_policy", None)
+                routes.append(Route(name=f"api:{op.view_func.__name__}", template=template,
+                                    params=tuple(re.findall(r"<(\w+)>", template)), policy=policy,
+                                    methods=tuple(op.methods), is_api=True))
+    return routes
+
+
+ALL_ROUTES = django_routes() + api_routes()
+
+
+def test_every_route_declares_an_access_policy():
+    missing = [f"{r.name} {r.template}" for r in ALL_ROUTES if r.policy is None]
+    assert not missing, "declare @access(...) on these views (or a THIRD_PARTY_POLICIES entry):\n" + "\n".join(missing)
+
+
+def test_matrix_covers_the_api_and_the_pages():
+    assert sum(r.is_api for r in ALL_ROUTES) >= 8
+    assert sum(not r.is_api for r in ALL_ROUTES) >= 8
+
+
+# ---------------------------------------------------------------- the objects of each kind
+
+# For each model used as a route object: the own / foreign / shared object, and who the
+# shared one is shared with: "public" (everyone may read it) or "a" (organisation A only).
+OBJECTS = {
+    "network.Site": lambda n: {"own": n.a.unlisted_site, "foreign": n.b.unlisted_site,
+                               "shared": n.b.listed_site, "shared_with": "public"},
+    "network.Machine": lambda n: {"own": n.a.machine, "foreign": n.b.machine, "shared": n.c.machine,
+                                  "shared_with": "a"},
+    "accounts.Organization": lambda n: {"own": n.a.org, "foreign": n.b.org, "shared": n.c.org,
+                                        "shared_with": "public"},
+}
+SHARED_WITH = {"network.Site": "public", "network.Machine": "a", "accounts.Organization": "public"}
+EXTRA_OBJECTS: dict[str, Any] = {}  # filled by later apps' fixtures through register_matrix_object
+
+
+def _object_value(obj: Any, param: str) -> str:
+    if param == "slug" or param.endswith("_slug"):
+        return str(obj.slug)
+    return str(obj.pk)
+
+
+def _missing_value(param: str) -> str:
+    return "no-such-object" if (param == "slug" or param.endswith("_slug")) else str(MISSING_ID)
+
+
+def test_every_object_parameter_is_known():
+    unknown = []
+    for r in ALL_ROUTES:
+        if r.policy is None:
+            continue
+        if r.params and (r.policy.object is None or r.policy.model not in OBJECTS):
+            if not r.name.startswith(("account_", "mfa_", "admin:", "socialaccount")) and "allauth" not in r.name:
+                if not _is_third_party(r):
+                    unknown.append(f"{r.name} {r.template} params={r.params} policy={r.policy}")
+    assert not unknown, "routes whose object the matrix cannot build:\n" + "\n".join(unknown)
+
+
+def _is_third_party(route: Route) -> bool:
+    return route.policy in THIRD_PARTY_POLICIES.values() and not route.is_api and (
+        route.policy.level == "public" or route.policy.perm == "platform.admin")
+
+
+# ---------------------------------------------------------------- expectations
+
+def _role_org_role(role: str) -> str | None:
+    return role if role in ORG_PERMISSIONS else None
+
+
+def _has(role: str, perm: str | None) -> bool:
+    if perm is None:
+        return True
+    org_role = _role_org_role(role)
+    if org_role and perm in ORG_PERMISSIONS[org_role]:
+        return True
+    return perm in NETWORK_PERMISSIONS.get(role, frozenset())
+
+
+def _login_answer(route: Route) -> set[int]:
+    return {401} if route.is_api else {302}
+
+
+def expected(route: Route, role: str, kind: str | None, method: str) -> set[int]:
+    allowed = _expected(route, role, kind, method)
+    if route.is_api and method != "GET":
+        allowed |= {422}  # the matrix sends an empty body: refusing it before acting is fine
+    if not route.is_api and method == "POST" and 200 in allowed:
+        allowed |= {302}  # a form may redirect (e.g. back to where it came from)
+        if kind is None:
+            allowed |= {400, 404}  # an empty submission naming nothing may be refused
+    return allowed
+
+
+def _expected(route: Route, role: str, kind: str | None, method: str) -> set[int]:
+    p = route.policy
+    assert p is not None
+    member = role in ORG_PERMISSIONS
+    writes = p.writes or method in ("POST", "PATCH", "PUT", "DELETE")
+    if role == "anonymous" and (p.level != "public" or writes):
+        return _login_answer(route)
+    if kind is None:
+        if p.level in ("public", "authenticated"):
+            return {200} if _has(role, p.perm) else {403}
+        if p.level == "network":
+            return {200} if _has(role, p.perm) else {403}
+        # member level without an object: acts on the active organisation
+        if not member:
+            return {403, 404}
+        return {200, 201} if _has(role, p.perm) else {403}
+    if kind in ("missing", "foreign"):
+        return {404}
+    if kind == "shared":
+        if writes:
+            return {404}
+        return {200} if (SHARED_WITH.get(p.model or "") == "public" or member) else {404}
+    if not member:  # "own" is organisation A's private object
+        return {404}
+    if writes:
+        return {200, 204} if _has(role, p.perm) else {403}
+    return {200} if _has(role, p.perm) else {403}
+
+
+# ---------------------------------------------------------------- running it
+
+def _user_for(network: Any, role: str) -> Any:
+    if role == "anonymous":
+        return None
+    if role == "outsider":
+        return network.outsider
+    if role in ORG_PERMISSIONS:
+        return getattr(network.a, role)
+    return {"coordinator": network.coordinator, "programme_officer": network.officer,
+            "reviewer": network.reviewer}[role]
+
+
+def _forbidden_canaries(network: Any, role: str) -> list[str]:
+    """Canaries the role must never see: B's and C's always (C shares only machines, which
+    carry no canary), and A's unless the role is a member of A."""
+    canaries = network.b.private_canaries + network.c.private_canaries
+    if role not in ORG_PERMISSIONS:
+        canaries += network.a.private_canaries
+    return canaries
+
+
+def _url(route: Route, network: Any, kind: str | None) -> str:
+    url = route.template if route.is_api else f"/{LANG}{route.template}"
+    if kind is None:
+        return url
+    objects = OBJECTS[route.policy.model](network) if route.policy and route.policy.model in OBJECTS else {}
+    for param in route.params:
+        value = _missing_value(param) if kind == "missing" else _object_value(objects[kind], param)
+        url = url.replace(f"<{param}>", value)
+    return url
+
+
+MATRIX_ROUTES = [r for r in ALL_ROUTES if r.policy is not None and not _is_third_party(r)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", MATRIX_ROUTES, ids=lambda r: f"{','.join(r.methods)} {r.template}")
+def test_route_matrix(route: Route, network: Any, client_for: Any) -> None:
+    failures = []
+    kinds = KINDS if route.params else [None]
+    for role in ROLES:
+        client = client_for(_user_for(network, role))
+        forbidden = _forbidden_canaries(network, role)
+        for kind in kinds:
+            url = _url(route, network, kind)
+            for method in route.methods:
+                before = AuditEvent.objects.count()
+                with transaction.atomic():
+                    if method == "GET":
+                        response = client.get(url)
+                    elif route.is_api:
+                        response = client.generic(method, url, data="{}", content_type="application/json")
+                    else:
+                        response = client.post(url, {})
+                    changed = AuditEvent.objects.count() != before
+                    transaction.set_rollback(True)  # the next role finds the same objects
+                allowed = expected(route, role, kind, method)
+                if response.status_code not in allowed:
+                    failures.append(f"{role:<18} {kind or '-':<8} {method} {url} → {response.status_code}, expected {sorted(allowed)}")
+                body = response.content.decode(errors="replace")
+                leaked = [c for c in forbidden if c in body]
+                if leaked:
+                    failures.append(f"{role:<18} {kind or '-':<8} {method} {url} leaks {leaked}")
+                if response.status_code >= 400 and changed:
+                    failures.append(f"{role} {kind} {method} {url} was refused but changed data")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in ALL_ROUTES if r.policy is not None and _is_third_party(r) and not r.params],
+                         ids=lambda r: r.name)
+def test_third_party_pages_leak_no_canary(route: Route, network: Any, client_for: Any) -> None:
+    for role in ("anonymous", "viewer", "outsider"):
+        response = client_for(_user_for(network, role)).get(f"/{LANG}{route.template}")
+        assert response.status_code < 500, (role, route.template, response.status_code)
+        body = response.content.decode(errors="replace")
+        assert not [c for c in _forbidden_canaries(network, role) if c in body], (role, route.template)
