@@ -48,7 +48,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP)
-	$(BIN)/python -m bench.registry.capability_query
+	$(BIN)/python -m bench.registry.capability_query $(BENCH_ARGS)
 
 messages: $(STAMP)
 	cd src/reproduce && ../../$(BIN)/django-admin makemessages -l fr -l nl -l en --no-obsolete --ignore='static/*'

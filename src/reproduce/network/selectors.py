@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from reproduce.core.actor import Actor
 from reproduce.core.text import tokens
@@ -34,24 +35,33 @@ EARTH_RADIUS_KM = 6371.0088
 
 
 def visible_groups(actor: Actor, organization_ids: set[int]) -> dict[int, set[str]]:
-    """For each organisation, the data groups ``actor`` may see (one query)."""
-    chosen: dict[int, dict[str, tuple[str, set[int]]]] = defaultdict(dict)
-    policies = (SharingPolicy.objects.unscoped("reading sharing choices")
-                .filter(organization_id__in=organization_ids).prefetch_related("shared_with"))
-    for policy in policies:
-        chosen[policy.organization_id][policy.group] = (
-            policy.audience, {o.pk for o in policy.shared_with.all()})
-    result: dict[int, set[str]] = {}
-    for org_id in organization_ids:
-        if org_id in actor.organization_ids:
-            result[org_id] = set(FieldGroup.values)
-            continue
+    """For each organisation, the data groups ``actor`` may see (two light queries at most)."""
+    others = [pk for pk in organization_ids if pk not in actor.organization_ids]
+    policies = SharingPolicy.objects.unscoped("reading sharing choices")
+    chosen: dict[int, dict[str, str]] = defaultdict(dict)
+    named_ids: list[int] = []
+    for pk, org_id, group, audience in (policies.filter(organization_id__in=others)
+                                        .values_list("pk", "organization_id", "group", "audience")):
+        chosen[org_id][group] = audience
+        if audience == Audience.NAMED and actor.organization_ids:
+            named_ids.append(pk)
+    # Only "named" choices need their list of organisations, and only for members.
+    named_for_me: set[tuple[int, str]] = set()
+    if named_ids:
+        through = SharingPolicy.shared_with.through
+        named_for_me = set(
+            through.objects.filter(sharingpolicy_id__in=named_ids,
+                                   organization_id__in=list(actor.organization_ids))
+            .values_list("sharingpolicy__organization_id", "sharingpolicy__group"))
+    result: dict[int, set[str]] = {pk: set(FieldGroup.values) for pk in organization_ids
+                                   if pk in actor.organization_ids}
+    for org_id in others:
         groups = set()
         for group in FieldGroup.values:
-            audience, named = chosen[org_id].get(group, (DEFAULT_AUDIENCE[FieldGroup(group)], set()))
+            audience = chosen[org_id].get(group, DEFAULT_AUDIENCE[FieldGroup(group)])
             if (audience == Audience.PUBLIC
                     or (audience == Audience.NETWORK and actor.is_network_member)
-                    or (audience == Audience.NAMED and named & actor.organization_ids)):
+                    or (audience == Audience.NAMED and (org_id, group) in named_for_me)):
                 groups.add(group)
         result[org_id] = groups
     return result
@@ -122,11 +132,17 @@ def _text_q(words: list[str], prefix: str = "") -> Q:
     return q
 
 
-def _either_text_q(words: list[str]) -> Q:
-    """Each word appears in the machine's text or in its site's text."""
+def _either_text_q(actor: Actor, words: list[str]) -> Q:
+    """Each word appears in the machine's own text, or — for a word that no visible machine
+    knows, such as a commune or a site's name ("molenbeek laser") — in its site's text.
+
+    Letting every word match the site's text would make every machine of a site that offers
+    laser cutting match "découpe laser", its 3D printers included.
+    """
     q = Q()
     for word in words:
-        q &= Q(search_text__contains=word) | Q(site__search_text__contains=word)
+        machine_word = Exists(Machine.objects.visible_to(actor).filter(search_text__contains=word))
+        q &= Q(search_text__contains=word) | (Q(site__search_text__contains=word) & ~machine_word)
     return q
 
 
@@ -166,66 +182,110 @@ def _site_queryset(actor: Actor, query: CapabilityQuery) -> QuerySet[Site]:
     return sites
 
 
+@dataclass
+class _Candidate:
+    """A site that may match, in its lightest form: ranking happens before loading rows."""
+
+    pk: int
+    organization_id: int
+    latitude: float
+    longitude: float
+    name: str
+    machine_ids: list[int] = field(default_factory=list)
+    distance_km: float | None = None
+    free_days: int | None = None
+    groups: set[str] = field(default_factory=set)
+    score: float = 0.0
+
+
 def find_capabilities(actor: Actor, query: CapabilityQuery) -> list[SiteMatch]:
     """Sites able to do what ``query`` asks, best first, each with the reasons it matches.
 
     A site matches through a visible machine that meets every machine criterion, or — when
     only a process is asked — through the services it declares. A text query matches the
-    site's public text or a visible machine's text. A constant number of queries, whatever
-    the size of the network.
+    site's public text or a visible machine's text (each word in one or the other).
+
+    Every candidate is ranked from light tuples; full rows are loaded for the best ``limit``
+    only. A constant number of queries, whatever the size of the network.
     """
     words = tokens(query.text)
     sites = _site_queryset(actor, query)
-    machine_filtered = bool(query.process or query.wants_machine)
-    matching: dict[int, list[Machine]] = defaultdict(list)
-    if machine_filtered or words:
+    by_site: dict[int, list[int]] = defaultdict(list)
+    if query.process or query.wants_machine or words:
         machines = _machine_queryset(actor, query)
         if words:
-            machines = machines.filter(_either_text_q(words))
-        machines = machines.filter(site__in=sites.values("pk")).select_related("process")
-        for machine in machines.prefetch_related("materials"):
-            matching[machine.site_id].append(machine)
-        site_ok = Q(pk__in=list(matching))
+            machines = machines.filter(_either_text_q(actor, words))
+        machines = machines.filter(site__in=sites.values("pk"))
+        for machine_id, site_id in machines.order_by().values_list("pk", "site_id").distinct():
+            by_site[site_id].append(machine_id)
+        # The ids are at hand: reusing them spares the database a second machine search.
+        site_ok = Q(pk__in=list(by_site))
         if query.process and not query.wants_machine:
-            site_ok |= Q(processes__in=process_with_descendants(query.process)) & (
-                _text_q(words) if words else Q())
-        elif words and not machine_filtered:
+            declared = Site.processes.through.objects.filter(
+                process_id__in=process_with_descendants(query.process)).values("site_id")
+            site_ok |= Q(pk__in=declared) & _text_q(words)
+        elif words and not (query.process or query.wants_machine):
             site_ok |= _text_q(words)
-        sites = sites.filter(site_ok).distinct()
-    site_list = list(sites[: max(query.limit * 3, query.limit)])
-    groups = visible_groups(actor, {s.organization_id for s in site_list})
-    matches = [SiteMatch(site=s, machines=matching.get(s.pk, []), groups=groups[s.organization_id])
-               for s in site_list]
+        sites = sites.filter(site_ok)
+    candidates = [
+        _Candidate(pk=pk, organization_id=org, latitude=float(lat), longitude=float(lon), name=name,
+                   machine_ids=sorted(by_site.get(pk, [])))
+        for pk, org, lat, lon, name in sites.order_by().values_list(
+            "pk", "organization_id", "latitude", "longitude", "name")
+    ]
     if query.near_lat is not None and query.near_lon is not None:
-        for m in matches:
-            m.distance_km = haversine_km(query.near_lat, query.near_lon,
-                                         float(m.site.latitude), float(m.site.longitude))
+        for c in candidates:
+            c.distance_km = haversine_km(query.near_lat, query.near_lon, c.latitude, c.longitude)
         if query.radius_km:
-            matches = [m for m in matches if m.distance_km is not None and m.distance_km <= query.radius_km]
+            candidates = [c for c in candidates if c.distance_km is not None
+                          and c.distance_km <= query.radius_km]
+    groups = visible_groups(actor, {c.organization_id for c in candidates})
+    for c in candidates:
+        c.groups = groups[c.organization_id]
     if query.has_window:
-        matches = _apply_availability(actor, query, matches)
-    for m in matches:
+        candidates = _apply_availability(actor, query, candidates)
+    for c in candidates:
+        c.score = _score(query, c)
+    candidates.sort(key=lambda c: (-c.score, c.distance_km or 0.0, c.name))
+    return _load_matches(actor, query, candidates[: query.limit])
+
+
+def _load_matches(actor: Actor, query: CapabilityQuery, best: list[_Candidate]) -> list[SiteMatch]:
+    rows = {s.pk: s for s in Site.objects.visible_to(actor).select_related("organization", "commune")
+            .filter(pk__in=[c.pk for c in best])}
+    machine_ids = [pk for c in best for pk in c.machine_ids]
+    machines = {m.pk: m for m in Machine.objects.visible_to(actor).filter(pk__in=machine_ids)
+                .select_related("process").prefetch_related("materials")} if machine_ids else {}
+    matches = []
+    for c in best:
+        m = SiteMatch(site=rows[c.pk], machines=[machines[pk] for pk in c.machine_ids if pk in machines],
+                      distance_km=c.distance_km, free_days=c.free_days, score=c.score, groups=c.groups)
         m.reasons = _reasons(query, m)
-        m.score = _score(query, m)
-    matches.sort(key=lambda m: (-m.score, m.distance_km or 0.0, m.site.name))
-    return matches[: query.limit]
+        matches.append(m)
+    return matches
 
 
 def _window_days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)][:366]
 
 
-def _apply_availability(actor: Actor, query: CapabilityQuery, matches: list[SiteMatch]) -> list[SiteMatch]:
-    """Keep sites with at least one open, unblocked day in the window (when they share it)."""
+def _apply_availability(actor: Actor, query: CapabilityQuery,
+                        candidates: list[_Candidate]) -> list[_Candidate]:
+    """Keep sites with at least one open, unblocked day in the window (when they share it).
+
+    Sites that do not share their capacity with the actor stay, marked "not shared", so
+    that the filter reveals nothing they keep private.
+    """
     assert query.available_from is not None and query.available_to is not None
     days = _window_days(query.available_from, query.available_to)
-    site_ids = [m.site.pk for m in matches]
+    shared = [c for c in candidates if FieldGroup.CAPACITY in c.groups]
+    site_ids = [c.pk for c in shared]
     hours: dict[int, set[int]] = defaultdict(set)
-    for site_id, weekday in (OpeningHours.objects.visible_to(actor).filter(site_id__in=site_ids)
-                             .values_list("site_id", "weekday")):
+    for site_id, weekday in (OpeningHours.objects.unscoped("capacity shared, filtered below")
+                             .filter(site_id__in=site_ids).values_list("site_id", "weekday")):
         hours[site_id].add(weekday)
     closed: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    for site_id, start, end in (Closure.objects.visible_to(actor)
+    for site_id, start, end in (Closure.objects.unscoped("capacity shared, filtered below")
                                 .filter(site_id__in=site_ids, start_date__lte=query.available_to,
                                         end_date__gte=query.available_from)
                                 .values_list("site_id", "start_date", "end_date")):
@@ -234,28 +294,28 @@ def _apply_availability(actor: Actor, query: CapabilityQuery, matches: list[Site
     window_start = datetime.combine(query.available_from, time.min, tz)
     window_end = datetime.combine(query.available_to, time.max, tz)
     blocked: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    machine_ids = [mc.pk for m in matches for mc in m.machines]
-    for machine_id, start, end in (MachineUnavailability.objects.visible_to(actor)
+    machine_ids = [pk for c in shared for pk in c.machine_ids]
+    for machine_id, start, end in (MachineUnavailability.objects.unscoped("capacity shared, filtered below")
                                    .filter(machine_id__in=machine_ids, starts_at__lt=window_end,
                                            ends_at__gt=window_start)
                                    .values_list("machine_id", "starts_at", "ends_at")):
         blocked[machine_id].append((start, end))
     kept = []
-    for m in matches:
-        if FieldGroup.CAPACITY not in m.groups:
-            m.free_days = None
-            kept.append(m)
+    for c in candidates:
+        if FieldGroup.CAPACITY not in c.groups:
+            c.free_days = None
+            kept.append(c)
             continue
         open_days = [d for d in days
-                     if (not hours[m.site.pk] or d.weekday() in hours[m.site.pk])
-                     and not any(s <= d <= e for s, e in closed[m.site.pk])]
-        if m.machines:
-            m.machines = [mc for mc in m.machines if _has_free_day(open_days, blocked[mc.pk], tz)]
-            if not m.machines:
+                     if (not hours[c.pk] or d.weekday() in hours[c.pk])
+                     and not any(s <= d <= e for s, e in closed[c.pk])]
+        if c.machine_ids:
+            c.machine_ids = [pk for pk in c.machine_ids if _has_free_day(open_days, blocked[pk], tz)]
+            if not c.machine_ids:
                 continue
-        m.free_days = len(open_days)
+        c.free_days = len(open_days)
         if open_days:
-            kept.append(m)
+            kept.append(c)
     return kept
 
 
@@ -278,12 +338,12 @@ def _reasons(query: CapabilityQuery, m: SiteMatch) -> list[str]:
     reasons: list[str] = []
     if m.machines:
         first = m.machines[0]
-        if query.process:
-            reasons.append(_("%(process)s on %(machine)s") % {
-                "process": first.process.label, "machine": _machine_phrase(first)})
+        reasons.append(_("%(process)s on %(machine)s") % {
+            "process": first.process.label, "machine": _machine_phrase(first)})
         more = len(m.machines) - 1
         if more > 0:
-            reasons.append(_("%(count)d other matching machines") % {"count": more})
+            reasons.append(ngettext("%(count)d other matching machine", "%(count)d other matching machines",
+                                    more) % {"count": more})
         if query.material:
             names = {mat.label for mat in first.materials.all() if mat.code == query.material}
             if names:
@@ -313,13 +373,13 @@ def _reasons(query: CapabilityQuery, m: SiteMatch) -> list[str]:
     return reasons
 
 
-def _score(query: CapabilityQuery, m: SiteMatch) -> float:
-    score = 10.0 if m.machines else (5.0 if (query.process or query.text) else 1.0)
-    score += min(len(m.machines), 5) * 0.5
-    if m.distance_km is not None:
-        score -= min(m.distance_km, 20.0) / 4
+def _score(query: CapabilityQuery, c: _Candidate) -> float:
+    score = 10.0 if c.machine_ids else (5.0 if (query.process or query.text) else 1.0)
+    score += min(len(c.machine_ids), 5) * 0.5
+    if c.distance_km is not None:
+        score -= min(c.distance_km, 20.0) / 4
     if query.has_window:
-        score += 2.0 if m.free_days else 0.0
+        score += 2.0 if c.free_days else 0.0
     return score
 
 
