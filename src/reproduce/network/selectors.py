@@ -142,7 +142,7 @@ def _either_text_q(actor: Actor, words: list[str]) -> Q:
     q = Q()
     for word in words:
         machine_word = Exists(Machine.objects.visible_to(actor).filter(search_text__contains=word))
-        q &= Q(search_text__contains=word) | (Q(site__search_text__contains=word) & ~machine_word)
+        q &= Q(search_text__contains=word) | (Q(site__search_text__contains=word) & ~Q(machine_word))
     return q
 
 
