@@ -21,8 +21,9 @@ class PreferredLanguageMiddleware:
         if user is not None and user.is_authenticated:
             lang = getattr(user, "preferred_language", "")
             if lang and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != lang:
-                response.set_cookie(settings.LANGUAGE_COOKIE_NAME, lang, samesite="Lax",
-                                    max_age=365 * 24 * 3600)
+                response.set_cookie(
+                    settings.LANGUAGE_COOKIE_NAME, lang, samesite="Lax", max_age=365 * 24 * 3600
+                )
         return response
 
 

@@ -83,7 +83,9 @@ class Organization(models.Model):
     slug = models.SlugField(_("short name in addresses"), max_length=80, unique=True)
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
     enterprise_number = models.CharField(
-        _("enterprise number (KBO/BCE)"), max_length=12, blank=True,
+        _("enterprise number (KBO/BCE)"),
+        max_length=12,
+        blank=True,
         help_text=_("10 digits, for example 0403.170.701. Leave empty if not yet registered."),
     )
     vat_number = models.CharField(_("VAT number"), max_length=14, blank=True)
@@ -104,7 +106,8 @@ class Organization(models.Model):
         verbose_name_plural = _("organisations")
         constraints = [
             models.UniqueConstraint(
-                fields=["enterprise_number"], condition=~Q(enterprise_number=""),
+                fields=["enterprise_number"],
+                condition=~Q(enterprise_number=""),
                 name="organization_unique_enterprise_number",
             )
         ]
@@ -131,10 +134,18 @@ class Organization(models.Model):
 class Membership(OrgScopedModel):
     """A person's role in an organisation."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="memberships", verbose_name=_("person"))
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
-                                     related_name="memberships", verbose_name=_("organisation"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("person"),
+    )
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("organisation"),
+    )
     role = models.CharField(_("role"), max_length=20, choices=OrgRole.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -142,7 +153,9 @@ class Membership(OrgScopedModel):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.UniqueConstraint(fields=["user", "organization"], name="membership_unique_user_org")
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="membership_unique_user_org"
+            )
         ]
 
     def __str__(self) -> str:
@@ -154,8 +167,12 @@ class NetworkRole(models.Model):
 
     tenancy = "global"  # network staff roles are not organisation data
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="network_roles", verbose_name=_("person"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="network_roles",
+        verbose_name=_("person"),
+    )
     role = models.CharField(_("role"), max_length=30, choices=NetworkRoleName.choices)
 
     class Meta:
@@ -179,14 +196,21 @@ class Invitation(OrgScopedModel):
         ACCEPTED = "accepted", _("Accepted")  # the invitee joined
         REVOKED = "revoked", _("Revoked")  # withdrawn by the organisation
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
-                                     related_name="invitations", verbose_name=_("organisation"))
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("organisation"),
+    )
     email = models.EmailField(_("e-mail address"))
     role = models.CharField(_("role"), max_length=20, choices=OrgRole.choices)
     token_hash = models.CharField(max_length=64, unique=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                                   related_name="+")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
 
@@ -220,8 +244,9 @@ class ApiToken(models.Model):
         READ = "read", _("Read")
         WRITE = "write", _("Read and write")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(max_length=12, db_index=True)
     token_hash = models.CharField(max_length=64, unique=True)
