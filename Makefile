@@ -28,7 +28,6 @@ demo: $(STAMP)
 	$(BIN)/reproduce demo --port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/reproduce compilemessages --ignore=.venv >/dev/null
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
@@ -50,8 +49,12 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.registry.capability_query $(BENCH_ARGS)
 
+# Needs GNU gettext (apt-get install gettext). The compiled .mo files are committed, so that
+# `make demo` and `make test` work on a machine without it.
 messages: $(STAMP)
-	cd src/reproduce && ../../$(BIN)/django-admin makemessages -l fr -l nl -l en --no-obsolete --ignore='static/*'
+	cd src/reproduce && ../../$(BIN)/django-admin makemessages -l fr -l nl --no-obsolete \
+	  --ignore='static/*' --ignore='*/tests/*' --ignore='data/*'
+	cd src/reproduce && ../../$(BIN)/django-admin compilemessages -l fr -l nl
 
 clean:
 	rm -rf $(VENV) reproduce-demo.sqlite3 .pytest_cache

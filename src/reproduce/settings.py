@@ -45,16 +45,17 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
-    "allauth",
-    "allauth.account",
-    "allauth.mfa",
-    "axes",
-    "django_tasks_db",
+    # Our apps come before allauth so that our templates restyle its pages.
     "reproduce.core",
     "reproduce.accounts",
     "reproduce.network",
     "reproduce.web",
     "reproduce.api",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "axes",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

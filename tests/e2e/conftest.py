@@ -90,5 +90,5 @@ def sign_in(page: Any, base_url: str, email: str, password: str = "reproduce-dem
     page.goto(f"{base_url}/fr/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
-    page.locator("form button[type=submit]").last.click()
+    page.locator("main form button[type=submit]").last.click()
     page.wait_for_load_state("networkidle")

@@ -281,7 +281,7 @@ class BaseOpeningHoursFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
                     form.add_error(
                         "opens",
                         ValidationError(
-                            _("Overlaps the period %(opens)s\u2013%(closes)s of the same day."),
+                            _("Overlaps the period %(opens)s–%(closes)s of the same day."),
                             code="overlap",
                             params={
                                 "opens": f"{earlier.opens:%H:%M}",

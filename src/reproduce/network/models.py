@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from reproduce.core.tenancy import OrgScopedModel
 from reproduce.core.validators import validate_in_belgium
@@ -326,7 +327,7 @@ class Machine(OrgScopedModel):
     organization_path = "site__organization"
 
     class Condition(models.TextChoices):
-        NEW = "new", _("New")
+        NEW = "new", pgettext_lazy("machine condition", "New")
         GOOD = "good", _("Good")
         WORN = "worn", _("Worn")
         NEEDS_REPAIR = "needs-repair", _("Needs repair")

@@ -1,4 +1,10 @@
-"""`reproduce demo`: migrate, load the Brussels demo network, print the logins, serve."""
+"""`reproduce demo`: migrate, load the Brussels demo network, print the logins, serve.
+
+The task worker (e-mails such as invitations) runs beside the web server, as in production.
+"""
+
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management import call_command
@@ -33,6 +39,15 @@ class Command(BaseCommand):
                 seen.add(email)
                 self.stdout.write(f"    {email:<36} {what}")
         self.stdout.write("")
-        if not options["no_serve"]:
+        if options["no_serve"]:
+            return
+        self.stdout.write("  Background tasks: a worker runs beside the server (e-mails are printed here).\n")
+        worker = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+            [sys.executable, "-m", "reproduce", "db_worker", "--interval", "1", "--no-reload",
+             "--no-startup-delay"])
+        try:
             call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=False,
                          skip_checks=True)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=10)
