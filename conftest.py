@@ -135,3 +135,13 @@ def client_for(db: Any):  # type: ignore[no-untyped-def]
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2 at production strength would dominate the suite's time; the hasher is not under test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests() -> Any:
+    """Code called directly by a test speaks English (the source language); pages requested
+    under /fr/ or /nl/ still answer in that language, as the middleware activates it."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
