@@ -34,8 +34,9 @@ class OrgWorld:
     private_canaries: list[str] = field(default_factory=list)
 
 
-def _make_org(slug: str, canary: str, rate: str, *, machines_audience: str,
-              named: list[Any] | None = None) -> OrgWorld:
+def _make_org(
+    slug: str, canary: str, rate: str, *, machines_audience: str, named: list[Any] | None = None
+) -> OrgWorld:
     from reproduce.accounts.models import Membership, Organization, User
     from reproduce.core.actor import Actor
     from reproduce.network import services
@@ -53,31 +54,79 @@ def _make_org(slug: str, canary: str, rate: str, *, machines_audience: str,
     plywood = Material.objects.get(code="plywood")
     # Private data of this organisation carries its canary (contacts, unlisted site, closure
     # reason, hourly rate); the network must never show it to an organisation without access.
-    listed = services.create_site(actor=actor, organization=org, values={
-        "name": f"Listed {slug}", "street": "Rue Ransfort 27", "postcode": "1080",
-        "latitude": Decimal("50.85400"), "longitude": Decimal("4.33000"), "commune": commune,
-        "email": f"contact-{canary}@example.org", "phone": "+32 2 000 00 00",
-    })
-    unlisted = services.create_site(actor=actor, organization=org, values={
-        "name": f"Hidden site {canary}", "street": "Rue Ransfort 29", "postcode": "1080",
-        "latitude": Decimal("50.85410"), "longitude": Decimal("4.33010"), "commune": commune,
-        "is_listed": False,
-    })
-    services.set_opening_hours(actor=actor, site=listed, periods=[
-        services.Period(weekday=d, opens=time(9), closes=time(17)) for d in range(5)])
-    machine = services.create_machine(actor=actor, site=listed, process=laser, values={
-        "name": f"Laser {slug}", "envelope_x_mm": 1000, "envelope_y_mm": 600, "tolerance_class": "m",
-        "hourly_rate": Decimal(rate), "description": "Bed with honeycomb table.",
-    }, materials=[plywood])
-    services.add_closure(actor=actor, site=listed, start_date=timezone.localdate() + timedelta(days=30),
-                         end_date=timezone.localdate() + timedelta(days=31), reason=f"Closure {canary}")
-    services.set_sharing(actor=actor, organization=org, group="machines", audience=machines_audience,
-                         shared_with=named or [_dummy_org()])
+    listed = services.create_site(
+        actor=actor,
+        organization=org,
+        values={
+            "name": f"Listed {slug}",
+            "street": "Rue Ransfort 27",
+            "postcode": "1080",
+            "latitude": Decimal("50.85400"),
+            "longitude": Decimal("4.33000"),
+            "commune": commune,
+            "email": f"contact-{canary}@example.org",
+            "phone": "+32 2 000 00 00",
+        },
+    )
+    unlisted = services.create_site(
+        actor=actor,
+        organization=org,
+        values={
+            "name": f"Hidden site {canary}",
+            "street": "Rue Ransfort 29",
+            "postcode": "1080",
+            "latitude": Decimal("50.85410"),
+            "longitude": Decimal("4.33010"),
+            "commune": commune,
+            "is_listed": False,
+        },
+    )
+    services.set_opening_hours(
+        actor=actor,
+        site=listed,
+        periods=[services.Period(weekday=d, opens=time(9), closes=time(17)) for d in range(5)],
+    )
+    machine = services.create_machine(
+        actor=actor,
+        site=listed,
+        process=laser,
+        values={
+            "name": f"Laser {slug}",
+            "envelope_x_mm": 1000,
+            "envelope_y_mm": 600,
+            "tolerance_class": "m",
+            "hourly_rate": Decimal(rate),
+            "description": "Bed with honeycomb table.",
+        },
+        materials=[plywood],
+    )
+    services.add_closure(
+        actor=actor,
+        site=listed,
+        start_date=timezone.localdate() + timedelta(days=30),
+        end_date=timezone.localdate() + timedelta(days=31),
+        reason=f"Closure {canary}",
+    )
+    services.set_sharing(
+        actor=actor,
+        organization=org,
+        group="machines",
+        audience=machines_audience,
+        shared_with=named or [_dummy_org()],
+    )
     for group in ("contacts", "prices", "capacity"):
-        services.set_sharing(actor=actor, organization=org, group=group, audience="named",
-                             shared_with=[_dummy_org()])
-    return OrgWorld(org=org, listed_site=listed, unlisted_site=unlisted, machine=machine,
-                    canary=canary, private_canaries=[canary, rate, rate.replace(".", ",")], **users)
+        services.set_sharing(
+            actor=actor, organization=org, group=group, audience="named", shared_with=[_dummy_org()]
+        )
+    return OrgWorld(
+        org=org,
+        listed_site=listed,
+        unlisted_site=unlisted,
+        machine=machine,
+        canary=canary,
+        private_canaries=[canary, rate, rate.replace(".", ",")],
+        **users,
+    )
 
 
 _DUMMY: dict[str, Any] = {}
@@ -116,8 +165,15 @@ def network(db: Any) -> Network:
         user = User.objects.create_user(email=f"{role}@network.test", password="pw-Test-12345")
         NetworkRole.objects.create(user=user, role=role)
         staff[role] = user
-    return Network(a=a, b=b, c=c, outsider=outsider, coordinator=staff["coordinator"],
-                   officer=staff["programme_officer"], reviewer=staff["reviewer"])
+    return Network(
+        a=a,
+        b=b,
+        c=c,
+        outsider=outsider,
+        coordinator=staff["coordinator"],
+        officer=staff["programme_officer"],
+        reviewer=staff["reviewer"],
+    )
 
 
 @pytest.fixture

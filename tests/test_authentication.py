@@ -15,8 +15,9 @@ PASSWORD = "Brussels-Maker-2026"
 
 
 def _signup(client: Client, email: str, lang: str = "fr"):
-    return client.post(f"/{lang}/accounts/signup/", {
-        "email": email, "password1": PASSWORD, "password2": PASSWORD})
+    return client.post(
+        f"/{lang}/accounts/signup/", {"email": email, "password1": PASSWORD, "password2": PASSWORD}
+    )
 
 
 def test_sign_up_by_email_remembers_the_language():
@@ -34,8 +35,13 @@ def test_sign_in_by_email_and_wrong_password_message_is_translated():
     client = Client()
     bad = client.post("/fr/accounts/login/", {"login": "maker@brucycle.test", "password": "nope"})
     assert bad.status_code == 200
-    assert "adresse e-mail" in bad.content.decode().lower() or "incorrect" in bad.content.decode().lower()
-    good = client.post("/fr/accounts/login/", {"login": "maker@brucycle.test", "password": PASSWORD})
+    assert (
+        "adresse e-mail" in bad.content.decode().lower()
+        or "incorrect" in bad.content.decode().lower()
+    )
+    good = client.post(
+        "/fr/accounts/login/", {"login": "maker@brucycle.test", "password": PASSWORD}
+    )
     assert good.status_code == 302
 
 
@@ -45,13 +51,17 @@ def test_login_is_throttled_after_repeated_failures(settings):
     client = Client(REMOTE_ADDR="10.0.0.9")
     for _ in range(3):
         client.post("/fr/accounts/login/", {"login": "target@brucycle.test", "password": "wrong"})
-    locked = client.post("/fr/accounts/login/", {"login": "target@brucycle.test", "password": PASSWORD})
+    locked = client.post(
+        "/fr/accounts/login/", {"login": "target@brucycle.test", "password": PASSWORD}
+    )
     assert locked.status_code in (403, 429)
     assert not locked.wsgi_request.user.is_authenticated
 
 
 def test_password_reset_sends_a_link_that_works():
-    User.objects.create_user(email="forgetful@maker.test", password=PASSWORD, preferred_language="fr")
+    User.objects.create_user(
+        email="forgetful@maker.test", password=PASSWORD, preferred_language="fr"
+    )
     client = Client()
     client.post("/fr/accounts/password/reset/", {"email": "forgetful@maker.test"})
     assert len(mail.outbox) == 1
@@ -101,7 +111,9 @@ def test_totp_second_factor_can_be_enabled_and_is_then_required():
 
 
 def test_signed_in_person_is_sent_to_their_language():
-    user = User.objects.create_user(email="nl@maker.test", password=PASSWORD, preferred_language="nl")
+    user = User.objects.create_user(
+        email="nl@maker.test", password=PASSWORD, preferred_language="nl"
+    )
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     client.get("/fr/map/")  # any page sets the language cookie from the profile

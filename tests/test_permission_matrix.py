@@ -25,11 +25,20 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from reproduce.core.models import AuditEvent
-from reproduce.core.permissions import ORG_PERMISSIONS, NETWORK_PERMISSIONS, Access
+from reproduce.core.permissions import NETWORK_PERMISSIONS, ORG_PERMISSIONS, Access
 from reproduce.core.routes import THIRD_PARTY_POLICIES
 
-ROLES = ["anonymous", "outsider", "viewer", "operator", "manager", "owner",
-         "coordinator", "programme_officer", "reviewer"]
+ROLES = [
+    "anonymous",
+    "outsider",
+    "viewer",
+    "operator",
+    "manager",
+    "owner",
+    "coordinator",
+    "programme_officer",
+    "reviewer",
+]
 KINDS = ["own", "foreign", "shared", "missing"]
 LANG = "fr"
 MISSING_ID = 987654321
@@ -48,6 +57,7 @@ class Route:
 
 
 # ---------------------------------------------------------------- collecting the routes
+
 
 def _policy_for_view(callback: Any, name: str, template: str) -> tuple[Access | None, bool]:
     """The route's policy, and whether it is a third-party route (declared in core.routes)."""
@@ -96,9 +106,18 @@ def django_routes() -> list[Route]:
         name = pattern.name or pattern.lookup_str
         policy, third_party = _policy_for_view(pattern.callback, name, template)
         methods = policy.http_methods if policy is not None and not third_party else ("GET",)
-        routes.append(Route(name=name, template=template, params=params, policy=policy,
-                            methods=methods, is_api=False, third_party=third_party,
-                            localized=localized))
+        routes.append(
+            Route(
+                name=name,
+                template=template,
+                params=params,
+                policy=policy,
+                methods=methods,
+                is_api=False,
+                third_party=third_party,
+                localized=localized,
+            )
+        )
     return routes
 
 
@@ -114,9 +133,16 @@ def api_routes() -> list[Route]:
                 full = "/api/v1/" + "/".join(p.strip("/") for p in (prefix, path) if p.strip("/"))
                 template = re.sub(r"\{(?:\w+:)?(\w+)\}", r"<\1>", full)
                 policy = getattr(op.view_func, "access_policy", None)
-                routes.append(Route(name=f"api:{op.view_func.__name__}", template=template,
-                                    params=tuple(re.findall(r"<(\w+)>", template)), policy=policy,
-                                    methods=tuple(op.methods), is_api=True))
+                routes.append(
+                    Route(
+                        name=f"api:{op.view_func.__name__}",
+                        template=template,
+                        params=tuple(re.findall(r"<(\w+)>", template)),
+                        policy=policy,
+                        methods=tuple(op.methods),
+                        is_api=True,
+                    )
+                )
     return routes
 
 
@@ -125,7 +151,10 @@ ALL_ROUTES = django_routes() + api_routes()
 
 def test_every_route_declares_an_access_policy():
     missing = [f"{r.name} {r.template}" for r in ALL_ROUTES if r.policy is None]
-    assert not missing, "declare @access(...) on these views (or a THIRD_PARTY_POLICIES entry):\n" + "\n".join(missing)
+    assert not missing, (
+        "declare @access(...) on these views (or a THIRD_PARTY_POLICIES entry):\n"
+        + "\n".join(missing)
+    )
 
 
 def test_matrix_covers_the_api_and_the_pages():
@@ -138,12 +167,24 @@ def test_matrix_covers_the_api_and_the_pages():
 # For each model used as a route object: the own / foreign / shared object, and who the
 # shared one is shared with: "public" (everyone may read it) or "a" (organisation A only).
 OBJECTS = {
-    "network.Site": lambda n: {"own": n.a.unlisted_site, "foreign": n.b.unlisted_site,
-                               "shared": n.b.listed_site, "shared_with": "public"},
-    "network.Machine": lambda n: {"own": n.a.machine, "foreign": n.b.machine, "shared": n.c.machine,
-                                  "shared_with": "a"},
-    "accounts.Organization": lambda n: {"own": n.a.org, "foreign": n.b.org, "shared": n.c.org,
-                                        "shared_with": "public"},
+    "network.Site": lambda n: {
+        "own": n.a.unlisted_site,
+        "foreign": n.b.unlisted_site,
+        "shared": n.b.listed_site,
+        "shared_with": "public",
+    },
+    "network.Machine": lambda n: {
+        "own": n.a.machine,
+        "foreign": n.b.machine,
+        "shared": n.c.machine,
+        "shared_with": "a",
+    },
+    "accounts.Organization": lambda n: {
+        "own": n.a.org,
+        "foreign": n.b.org,
+        "shared": n.c.org,
+        "shared_with": "public",
+    },
 }
 SHARED_WITH = {"network.Site": "public", "network.Machine": "a", "accounts.Organization": "public"}
 EXTRA_OBJECTS: dict[str, Any] = {}  # filled by later apps' fixtures through register_matrix_object
@@ -164,7 +205,11 @@ def test_every_object_parameter_is_known():
     for r in ALL_ROUTES:
         if r.policy is None:
             continue
-        if r.params and not r.third_party and (r.policy.object is None or r.policy.model not in OBJECTS):
+        if (
+            r.params
+            and not r.third_party
+            and (r.policy.object is None or r.policy.model not in OBJECTS)
+        ):
             unknown.append(f"{r.name} {r.template} params={r.params} policy={r.policy}")
     assert not unknown, "routes whose object the matrix cannot build:\n" + "\n".join(unknown)
 
@@ -174,6 +219,7 @@ def _is_third_party(route: Route) -> bool:
 
 
 # ---------------------------------------------------------------- expectations
+
 
 def _role_org_role(role: str) -> str | None:
     return role if role in ORG_PERMISSIONS else None
@@ -234,6 +280,7 @@ def _expected(route: Route, role: str, kind: str | None, method: str) -> set[int
 
 # ---------------------------------------------------------------- running it
 
+
 def _user_for(network: Any, role: str) -> Any:
     if role == "anonymous":
         return None
@@ -241,8 +288,11 @@ def _user_for(network: Any, role: str) -> Any:
         return network.outsider
     if role in ORG_PERMISSIONS:
         return getattr(network.a, role)
-    return {"coordinator": network.coordinator, "programme_officer": network.officer,
-            "reviewer": network.reviewer}[role]
+    return {
+        "coordinator": network.coordinator,
+        "programme_officer": network.officer,
+        "reviewer": network.reviewer,
+    }[role]
 
 
 def _forbidden_canaries(network: Any, role: str) -> list[str]:
@@ -258,7 +308,11 @@ def _url(route: Route, network: Any, kind: str | None) -> str:
     url = f"/{LANG}{route.template}" if route.localized and not route.is_api else route.template
     if kind is None:
         return url
-    objects = OBJECTS[route.policy.model](network) if route.policy and route.policy.model in OBJECTS else {}
+    objects = (
+        OBJECTS[route.policy.model](network)
+        if route.policy and route.policy.model in OBJECTS
+        else {}
+    )
     for param in route.params:
         value = _missing_value(param) if kind == "missing" else _object_value(objects[kind], param)
         url = url.replace(f"<{param}>", value)
@@ -269,7 +323,9 @@ MATRIX_ROUTES = [r for r in ALL_ROUTES if r.policy is not None and not _is_third
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("route", MATRIX_ROUTES, ids=lambda r: f"{','.join(r.methods)} {r.template}")
+@pytest.mark.parametrize(
+    "route", MATRIX_ROUTES, ids=lambda r: f"{','.join(r.methods)} {r.template}"
+)
 def test_route_matrix(route: Route, network: Any, client_for: Any) -> None:
     failures = []
     kinds = KINDS if route.params else [None]
@@ -284,14 +340,19 @@ def test_route_matrix(route: Route, network: Any, client_for: Any) -> None:
                     if method == "GET":
                         response = client.get(url)
                     elif route.is_api:
-                        response = client.generic(method, url, data="{}", content_type="application/json")
+                        response = client.generic(
+                            method, url, data="{}", content_type="application/json"
+                        )
                     else:
                         response = client.post(url, {})
                     changed = AuditEvent.objects.count() != before
                     transaction.set_rollback(True)  # the next role finds the same objects
                 allowed = expected(route, role, kind, method)
                 if response.status_code not in allowed:
-                    failures.append(f"{role:<18} {kind or '-':<8} {method} {url} → {response.status_code}, expected {sorted(allowed)}")
+                    failures.append(
+                        f"{role:<18} {kind or '-':<8} {method} {url} → "
+                        f"{response.status_code}, expected {sorted(allowed)}"
+                    )
                 body = response.content.decode(errors="replace")
                 leaked = [c for c in forbidden if c in body]
                 if leaked:
@@ -302,11 +363,17 @@ def test_route_matrix(route: Route, network: Any, client_for: Any) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("route", [r for r in ALL_ROUTES if r.policy is not None and _is_third_party(r) and not r.params],
-                         ids=lambda r: r.name)
+@pytest.mark.parametrize(
+    "route",
+    [r for r in ALL_ROUTES if r.policy is not None and _is_third_party(r) and not r.params],
+    ids=lambda r: r.name,
+)
 def test_third_party_pages_leak_no_canary(route: Route, network: Any, client_for: Any) -> None:
     for role in ("anonymous", "viewer", "outsider"):
         response = client_for(_user_for(network, role)).get(_url(route, network, None))
         assert response.status_code < 500, (role, route.template, response.status_code)
         body = response.content.decode(errors="replace")
-        assert not [c for c in _forbidden_canaries(network, role) if c in body], (role, route.template)
+        assert not [c for c in _forbidden_canaries(network, role) if c in body], (
+            role,
+            route.template,
+        )

@@ -14,12 +14,19 @@ def our_models():
 
 
 def test_every_model_is_scoped_or_declared_global():
-    undeclared = [m.__name__ for m in our_models() if getattr(m, "tenancy", None) not in {"organization", "global"}]
+    undeclared = [
+        m.__name__
+        for m in our_models()
+        if getattr(m, "tenancy", None) not in {"organization", "global"}
+    ]
     assert not undeclared, f"declare tenancy = 'organization' or 'global' on: {undeclared}"
 
 
-@pytest.mark.parametrize("model", [m for m in our_models() if getattr(m, "tenancy", "") == "organization"],
-                         ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "model",
+    [m for m in our_models() if getattr(m, "tenancy", "") == "organization"],
+    ids=lambda m: m.__name__,
+)
 def test_scoped_models_use_the_scoped_manager_and_reach_an_organization(model):
     assert isinstance(model._default_manager, ScopedManager), model
     path = model.organization_path.split("__")
@@ -28,20 +35,29 @@ def test_scoped_models_use_the_scoped_manager_and_reach_an_organization(model):
         try:
             field = current._meta.get_field(part)
         except FieldDoesNotExist:  # pragma: no cover - the assertion explains
-            pytest.fail(f"{model.__name__}.organization_path {model.organization_path!r} is broken at {part!r}")
+            pytest.fail(
+                f"{model.__name__}.organization_path {model.organization_path!r} "
+                f"is broken at {part!r}"
+            )
         current = field.related_model
     assert current._meta.label == "accounts.Organization"
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("operation", ["list", "count", "exists", "get", "update", "delete", "first"])
+@pytest.mark.parametrize(
+    "operation", ["list", "count", "exists", "get", "update", "delete", "first"]
+)
 def test_unscoped_queries_are_refused(operation):
     from reproduce.network.models import Site
 
     qs = Site.objects.filter(name="x")
     calls = {
-        "list": lambda: list(qs), "count": qs.count, "exists": qs.exists,
-        "get": lambda: qs.get(pk=1), "update": lambda: qs.update(name="y"), "delete": qs.delete,
+        "list": lambda: list(qs),
+        "count": qs.count,
+        "exists": qs.exists,
+        "get": lambda: qs.get(pk=1),
+        "update": lambda: qs.update(name="y"),
+        "delete": qs.delete,
         "first": qs.first,
     }
     with pytest.raises(UnscopedQueryError):
@@ -67,4 +83,6 @@ def test_scopes_filter_rows(network):
     assert network.b.unlisted_site.slug not in visible
     assert network.b.listed_site.slug in visible
     assert set(Site.objects.owned_by(network.b.org).values_list("pk", flat=True)) == {
-        network.b.listed_site.pk, network.b.unlisted_site.pk}
+        network.b.listed_site.pk,
+        network.b.unlisted_site.pk,
+    }

@@ -17,7 +17,7 @@ FORBIDDEN = {  # the FEDER rule: the accompaniment is never "training"
 def _entries(po: Path) -> list[dict[str, str]]:
     """A small .po reader: msgctxt, msgid, msgid_plural, msgstr / msgstr[n], fuzzy flag."""
     entries, current, key = [], {}, None
-    for line in po.read_text(encoding="utf-8").splitlines() + [""]:
+    for line in [*po.read_text(encoding="utf-8").splitlines(), ""]:
         if not line.strip():
             if current:
                 entries.append(current)
@@ -38,8 +38,11 @@ def _entries(po: Path) -> list[dict[str, str]]:
 def test_catalogue_is_complete_and_not_fuzzy(lang):
     entries = [e for e in _entries(LOCALE / lang / "LC_MESSAGES/django.po") if e["msgid"]]
     assert len(entries) > 500
-    missing = [e["msgid"] for e in entries
-               if any(v == "" for k, v in e.items() if k.startswith("msgstr")) or "fuzzy" in e]
+    missing = [
+        e["msgid"]
+        for e in entries
+        if any(v == "" for k, v in e.items() if k.startswith("msgstr")) or "fuzzy" in e
+    ]
     assert not missing, f"{len(missing)} untranslated or fuzzy in {lang}: {missing[:10]}"
 
 
@@ -55,14 +58,20 @@ def test_compiled_catalogue_matches_the_source(lang):
         key = f"{e['msgctxt']}\x04{e['msgid']}" if "msgctxt" in e else e["msgid"]
         if compiled._catalog.get(key) != e["msgstr"]:  # type: ignore[attr-defined]
             stale.append(e["msgid"])
-    assert not stale, f"django.mo is older than django.po ({len(stale)} entries): run `make messages`"
+    assert not stale, (
+        f"django.mo is older than django.po ({len(stale)} entries): run `make messages`"
+    )
 
 
 @pytest.mark.parametrize("lang", ["fr", "nl"])
 def test_no_forbidden_word_for_the_accompaniment(lang):
-    bad = [e["msgstr"] for e in _entries(LOCALE / lang / "LC_MESSAGES/django.po")
-           if "msgstr" in e and FORBIDDEN[lang].search(e["msgstr"])
-           and not re.search(r"information|transformation|déformation", e["msgstr"], re.I)]
+    bad = [
+        e["msgstr"]
+        for e in _entries(LOCALE / lang / "LC_MESSAGES/django.po")
+        if "msgstr" in e
+        and FORBIDDEN[lang].search(e["msgstr"])
+        and not re.search(r"information|transformation|déformation", e["msgstr"], re.I)
+    ]
     assert not bad, bad
 
 
@@ -71,7 +80,7 @@ def test_placeholders_are_kept(lang):
     pattern = re.compile(r"%\(\w+\)[sd]|\{\{\s*\w+\s*\}\}")
     broken = []
     for e in _entries(LOCALE / lang / "LC_MESSAGES/django.po"):
-        if e.get("msgid") and "msgstr" in e and e["msgstr"]:
-            if sorted(pattern.findall(e["msgid"])) != sorted(pattern.findall(e["msgstr"])):
-                broken.append(e["msgid"])
+        placeholders = sorted(pattern.findall(e.get("msgid", "")))
+        if e.get("msgstr") and placeholders != sorted(pattern.findall(e["msgstr"])):
+            broken.append(e["msgid"])
     assert not broken, broken

@@ -41,7 +41,9 @@ def main() -> None:
     parser.add_argument("--machines-per-site", type=int, default=10)
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--only", choices=["sqlite", "postgres"])
-    parser.add_argument("--sqlite-path", help="keep the SQLite database at this path (reused if present)")
+    parser.add_argument(
+        "--sqlite-path", help="keep the SQLite database at this path (reused if present)"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -57,14 +59,31 @@ def main() -> None:
             targets.append(("PostgreSQL", pg))
         else:
             print("PostgreSQL: not reachable, skipped (set BENCH_POSTGRES_URL)")
-    print(f"Capability query over {args.sites} sites × {args.machines_per_site} machines, "
-          f"{args.runs} queries per shape")
+    print(
+        f"Capability query over {args.sites} sites × {args.machines_per_site} machines, "
+        f"{args.runs} queries per shape"
+    )
     for label, url in targets:
         env = dict(os.environ, DATABASE_URL=url, DJANGO_SETTINGS_MODULE="reproduce.settings")
         # Each database in its own process: settings read DATABASE_URL once.
-        subprocess.run([sys.executable, "-m", "bench.registry.capability_query", "--worker", label,
-                        "--sites", str(args.sites), "--machines-per-site", str(args.machines_per_site),
-                        "--runs", str(args.runs)], env=env, cwd=ROOT, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.registry.capability_query",
+                "--worker",
+                label,
+                "--sites",
+                str(args.sites),
+                "--machines-per-site",
+                str(args.machines_per_site),
+                "--runs",
+                str(args.runs),
+            ],
+            env=env,
+            cwd=ROOT,
+            check=True,
+        )
 
 
 def _worker(args: argparse.Namespace) -> None:
@@ -98,8 +117,14 @@ def _worker(args: argparse.Namespace) -> None:
 def _admin_conn(db: dict):  # type: ignore[no-untyped-def]
     import psycopg
 
-    return psycopg.connect(host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"],
-                           password=db["PASSWORD"] or None, dbname="postgres", autocommit=True)
+    return psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname="postgres",
+        autocommit=True,
+    )
 
 
 def _recreate_pg_database(db: dict) -> None:
@@ -136,37 +161,87 @@ def _generate(n_sites: int, per_site: int) -> None:
     materials = list(Material.objects.all())
     communes = list(Commune.objects.all())
     orgs = Organization.objects.bulk_create(
-        [Organization(name=f"Bench org {i}", slug=f"bench-org-{i}", kind="sme") for i in range(n_sites // 2)])
-    SharingPolicy.objects.bulk_create([
-        SharingPolicy(organization=o, group=g, audience=rng.choice(["public", "network"]))
-        for o in orgs for g in ("contacts", "prices", "capacity", "machines")])
-    sites = Site.objects.bulk_create([
-        Site(organization=orgs[i % len(orgs)], name=f"Bench site {i}", slug=f"bench-site-{i}",
-             street=f"Rue du Banc {i}", postcode="1080", commune=(c := rng.choice(communes)),
-             latitude=c.centroid_lat + Decimal(str(round(rng.uniform(-0.01, 0.01), 5))),
-             longitude=c.centroid_lon + Decimal(str(round(rng.uniform(-0.01, 0.01), 5))))
-        for i in range(n_sites)])
-    OpeningHours.objects.bulk_create([
-        OpeningHours(site=s, weekday=d, opens="09:00", closes="17:00") for s in sites for d in range(5)])
-    Closure.objects.bulk_create([
-        Closure(site=s, start_date=date.today() + timedelta(days=rng.randint(0, 60)),
-                end_date=date.today() + timedelta(days=rng.randint(61, 70))) for s in sites[::7]])
-    machines = Machine.objects.bulk_create([
-        Machine(site=s, name=f"Machine {s.pk}-{j}", process=rng.choice(processes),
+        [
+            Organization(name=f"Bench org {i}", slug=f"bench-org-{i}", kind="sme")
+            for i in range(n_sites // 2)
+        ]
+    )
+    SharingPolicy.objects.bulk_create(
+        [
+            SharingPolicy(organization=o, group=g, audience=rng.choice(["public", "network"]))
+            for o in orgs
+            for g in ("contacts", "prices", "capacity", "machines")
+        ]
+    )
+    sites = Site.objects.bulk_create(
+        [
+            Site(
+                organization=orgs[i % len(orgs)],
+                name=f"Bench site {i}",
+                slug=f"bench-site-{i}",
+                street=f"Rue du Banc {i}",
+                postcode="1080",
+                commune=(c := rng.choice(communes)),
+                latitude=c.centroid_lat + Decimal(str(round(rng.uniform(-0.01, 0.01), 5))),
+                longitude=c.centroid_lon + Decimal(str(round(rng.uniform(-0.01, 0.01), 5))),
+            )
+            for i in range(n_sites)
+        ]
+    )
+    OpeningHours.objects.bulk_create(
+        [
+            OpeningHours(site=s, weekday=d, opens="09:00", closes="17:00")
+            for s in sites
+            for d in range(5)
+        ]
+    )
+    Closure.objects.bulk_create(
+        [
+            Closure(
+                site=s,
+                start_date=date.today() + timedelta(days=rng.randint(0, 60)),
+                end_date=date.today() + timedelta(days=rng.randint(61, 70)),
+            )
+            for s in sites[::7]
+        ]
+    )
+    machines = Machine.objects.bulk_create(
+        [
+            Machine(
+                site=s,
+                name=f"Machine {s.pk}-{j}",
+                process=rng.choice(processes),
                 envelope_x_mm=rng.choice([300, 600, 1000, 1300, 2500]),
                 envelope_y_mm=rng.choice([200, 400, 600, 900, 1250]),
                 envelope_z_mm=rng.choice([None, 100, 300]),
                 tolerance_class=rng.choice(["f", "m", "c", ""]),
-                hourly_rate=Decimal(rng.randint(15, 90)))
-        for s in sites for j in range(per_site)], batch_size=2000)
+                hourly_rate=Decimal(rng.randint(15, 90)),
+            )
+            for s in sites
+            for j in range(per_site)
+        ],
+        batch_size=2000,
+    )
     through = Machine.materials.through
-    through.objects.bulk_create([
-        through(machine_id=m.pk, material_id=mat.pk)
-        for m in machines for mat in rng.sample(materials, 3)], batch_size=5000)
-    MachineUnavailability.objects.bulk_create([
-        MachineUnavailability(machine=m, starts_at=_aware(date.today() + timedelta(days=3)),
-                              ends_at=_aware(date.today() + timedelta(days=10)))
-        for m in machines[::13]], batch_size=2000)
+    through.objects.bulk_create(
+        [
+            through(machine_id=m.pk, material_id=mat.pk)
+            for m in machines
+            for mat in rng.sample(materials, 3)
+        ],
+        batch_size=5000,
+    )
+    MachineUnavailability.objects.bulk_create(
+        [
+            MachineUnavailability(
+                machine=m,
+                starts_at=_aware(date.today() + timedelta(days=3)),
+                ends_at=_aware(date.today() + timedelta(days=10)),
+            )
+            for m in machines[::13]
+        ],
+        batch_size=2000,
+    )
     for site in Site.objects.unscoped("bench").select_related("organization", "commune"):
         reindex_site(site)
 
@@ -187,19 +262,30 @@ def _measure(runs: int) -> None:
     member = User.objects.create_user(email="bench@example.test", password="x")
     from reproduce.accounts.models import Membership, Organization
 
-    Membership.objects.unscoped("bench").create(user=member, organization=Organization.objects.first(),
-                                                role="viewer")
+    Membership.objects.unscoped("bench").create(
+        user=member, organization=Organization.objects.first(), role="viewer"
+    )
     actors = {"visitor": ANONYMOUS, "member": actor_for_user(member)}
     today = date.today()
     shapes = {
         "text 'decoupe laser'": CapabilityQuery(text="decoupe laser", limit=50),
         "process": CapabilityQuery(process="laser-cutting", limit=50),
-        "process+material+envelope": CapabilityQuery(process="laser-cutting", material="plywood",
-                                                     min_x_mm=600, min_y_mm=400, limit=50),
+        "process+material+envelope": CapabilityQuery(
+            process="laser-cutting", material="plywood", min_x_mm=600, min_y_mm=400, limit=50
+        ),
         "full (near, tolerance, dates)": CapabilityQuery(
-            process="cnc-milling", material="plywood", min_x_mm=600, min_y_mm=400, tolerance="m",
-            near_lat=50.855, near_lon=4.33, radius_km=3, available_from=today + timedelta(days=7),
-            available_to=today + timedelta(days=11), limit=50),
+            process="cnc-milling",
+            material="plywood",
+            min_x_mm=600,
+            min_y_mm=400,
+            tolerance="m",
+            near_lat=50.855,
+            near_lon=4.33,
+            radius_km=3,
+            available_from=today + timedelta(days=7),
+            available_to=today + timedelta(days=11),
+            limit=50,
+        ),
         "no filter (map)": CapabilityQuery(limit=200),
     }
     print(f"{'query':<32} {'actor':<8} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'results':>8}")
@@ -213,8 +299,10 @@ def _measure(runs: int) -> None:
                 times.append((time.perf_counter() - start) * 1000)
             times.sort()
             p95 = times[int(len(times) * 0.95) - 1]
-            print(f"{name:<32} {actor_name:<8} {statistics.median(times):>8.1f} {p95:>8.1f} "
-                  f"{times[-1]:>8.1f} {results:>8}")
+            print(
+                f"{name:<32} {actor_name:<8} {statistics.median(times):>8.1f} {p95:>8.1f} "
+                f"{times[-1]:>8.1f} {results:>8}"
+            )
 
 
 if __name__ == "__main__":

@@ -62,14 +62,18 @@ def database_from_url(url: str, base_dir: Path) -> dict[str, object]:
         }
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path)
-        if path.startswith("//"):  # sqlite:////abs/path
-            path = path[1:]
-        elif path.startswith("/") and not url.startswith("sqlite:////"):
+        # sqlite:////abs/path → "/abs/path"; sqlite:///relative.db → "relative.db"
+        if path.startswith("//") or (path.startswith("/") and not url.startswith("sqlite:////")):
             path = path[1:]
         name = Path(path) if Path(path).is_absolute() else base_dir / path
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(name),
-            "OPTIONS": {"init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"},
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL;",
+                "transaction_mode": "IMMEDIATE",
+            },
         }
-    raise ConfigError(f"DATABASE_URL scheme {parsed.scheme!r} is not supported (postgres or sqlite)")
+    raise ConfigError(
+        f"DATABASE_URL scheme {parsed.scheme!r} is not supported (postgres or sqlite)"
+    )

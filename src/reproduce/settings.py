@@ -31,7 +31,9 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("REPRODUCE_DEBUG", False)
-ALLOWED_HOSTS = env_list("REPRODUCE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "REPRODUCE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
 CSRF_TRUSTED_ORIGINS = env_list("REPRODUCE_CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("REPRODUCE_SITE_URL", "http://localhost:8000")
 
@@ -171,7 +173,9 @@ STORAGES = {
 }
 
 # Background work goes through django.tasks; the database backend needs no other service.
-TASKS = {"default": {"BACKEND": env_str("REPRODUCE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+TASKS = {
+    "default": {"BACKEND": env_str("REPRODUCE_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}
+}
 
 EMAIL_BACKEND = env_str("REPRODUCE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("REPRODUCE_FROM_EMAIL", "ReProduce <noreply@reproduce.brussels>")

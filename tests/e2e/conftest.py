@@ -31,15 +31,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install chromium "
-                    "(or set REPRODUCE_CHROMIUM)")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: apt-get install chromium "
+            "(or set REPRODUCE_CHROMIUM)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield browser
         browser.close()
 
@@ -83,10 +94,11 @@ def check_accessibility(page: Any) -> None:
     }""")
     bad = [v for v in result if v["impact"] in ("serious", "critical")]
     assert not bad, "axe-core violations:\n" + "\n".join(
-        f"- [{v['impact']}] {v['id']}: {v['help']} at {v['nodes']}" for v in bad)
+        f"- [{v['impact']}] {v['id']}: {v['help']} at {v['nodes']}" for v in bad
+    )
 
 
-def sign_in(page: Any, base_url: str, email: str, password: str = "reproduce-demo") -> None:
+def sign_in(page: Any, base_url: str, email: str, password: str = "reproduce-demo") -> None:  # noqa: S107
     page.goto(f"{base_url}/fr/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)

@@ -23,7 +23,9 @@ def test_visitor_filters_the_map_and_searches_in_three_languages(page, demo_serv
 
     # Filter by process: only laser cutting sites remain, list and markers follow.
     page.select_option("#id_process", "laser-cutting")
-    page.wait_for_function(f"document.querySelectorAll('#map-results .result').length < {all_sites}")
+    page.wait_for_function(
+        f"document.querySelectorAll('#map-results .result').length < {all_sites}"
+    )
     laser = _results(page).all_inner_texts()
     assert any("GreenFabric" in t for t in laser)
     assert re.search(r"process=laser-cutting", page.url)

@@ -42,7 +42,7 @@ class User(AbstractUser):
 
     tenancy = "global"  # people can belong to several organisations; read via memberships
 
-    username = None  # type: ignore[assignment]
+    username = None  # type: ignore[assignment,misc]
     email = models.EmailField(_("e-mail address"), unique=True)
     preferred_language = models.CharField(
         _("preferred language"), max_length=5, choices=settings.LANGUAGES, default="fr"
@@ -50,7 +50,7 @@ class User(AbstractUser):
     is_demo = models.BooleanField(_("demonstration data"), default=False)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: list[str] = []  # type: ignore[misc]
     objects = EmailUserManager()  # type: ignore[misc]
 
     class Meta:

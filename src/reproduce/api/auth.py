@@ -20,8 +20,9 @@ from reproduce.core.middleware import ACTIVE_ORG_SESSION_KEY
 def _token_actor(raw: str) -> Actor:
     from reproduce.accounts.models import ApiToken
 
-    token = (ApiToken.objects.select_related("user")
-             .filter(token_hash=ApiToken.hash_token(raw)).first())
+    token = (
+        ApiToken.objects.select_related("user").filter(token_hash=ApiToken.hash_token(raw)).first()
+    )
     if token is None or not token.is_usable or not token.user.is_active:
         raise AuthenticationError()
     # Written at most once a minute: reads stay reads.
@@ -54,8 +55,9 @@ class ActorAuth:
         elif getattr(request, "user", None) is not None and request.user.is_authenticated:
             if request.method not in ("GET", "HEAD", "OPTIONS") and not _csrf_ok(request):
                 raise AuthenticationError()
-            actor = actor_for_user(request.user,
-                                   active_organization_id=request.session.get(ACTIVE_ORG_SESSION_KEY))
+            actor = actor_for_user(
+                request.user, active_organization_id=request.session.get(ACTIVE_ORG_SESSION_KEY)
+            )
         else:
             actor = ANONYMOUS
         request.actor = actor  # type: ignore[attr-defined]

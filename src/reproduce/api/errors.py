@@ -29,16 +29,20 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.details = status, code, message, details
 
 
-def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str,
-                   details: Any = None) -> HttpResponse:
-    return api.create_response(request, {"code": code, "message": str(message), "details": details},
-                               status=status)
+def error_response(
+    api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str, details: Any = None
+) -> HttpResponse:
+    return api.create_response(
+        request, {"code": code, "message": str(message), "details": details}, status=status
+    )
 
 
 def _validation_details(exc: ValidationError) -> Any:
     if hasattr(exc, "error_dict"):
-        return {field: [str(m) for e in errors for m in e.messages]
-                for field, errors in exc.error_dict.items()}
+        return {
+            field: [str(m) for e in errors for m in e.messages]
+            for field, errors in exc.error_dict.items()
+        }
     return {"__all__": [str(m) for m in exc.messages]}
 
 
@@ -49,29 +53,48 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDenied)
     def forbidden(request: HttpRequest, exc: Exception) -> HttpResponse:
-        return error_response(api, request, 403, "forbidden",
-                              _("You do not have the permission to do this."))
+        return error_response(
+            api, request, 403, "forbidden", _("You do not have the permission to do this.")
+        )
 
     @api.exception_handler(AuthenticationError)
     def unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
-        return error_response(api, request, 401, "unauthenticated",
-                              _("Sign in or send a valid API token (Authorization: Bearer …)."))
+        return error_response(
+            api,
+            request,
+            401,
+            "unauthenticated",
+            _("Sign in or send a valid API token (Authorization: Bearer …)."),
+        )
 
     @api.exception_handler(ValidationError)
     def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
-        return error_response(api, request, 422, "validation_error",
-                              _("Some values are not valid."), _validation_details(exc))
+        return error_response(
+            api,
+            request,
+            422,
+            "validation_error",
+            _("Some values are not valid."),
+            _validation_details(exc),
+        )
 
     @api.exception_handler(NinjaValidationError)
     def invalid_request(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         details = [{"loc": list(e.get("loc", [])), "message": e.get("msg", "")} for e in exc.errors]
-        return error_response(api, request, 422, "invalid_request",
-                              _("The request does not match the API description."), details)
+        return error_response(
+            api,
+            request,
+            422,
+            "invalid_request",
+            _("The request does not match the API description."),
+            details,
+        )
 
     @api.exception_handler(RequestDataTooBig)
     def too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
-        return error_response(api, request, 413, "request_too_large",
-                              _("The request is too large."))
+        return error_response(
+            api, request, 413, "request_too_large", _("The request is too large.")
+        )
 
     @api.exception_handler(ApiError)
     def api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:

@@ -54,17 +54,25 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
             raise ApiError(422, "idempotency_key_invalid", _("The Idempotency-Key is too long."))
         actor = require_authenticated(request)
         fingerprint = _fingerprint(request)
+        assert actor.user_id is not None
         existing = IdempotencyRecord.objects.filter(user_id=actor.user_id, key=key).first()
         if existing is not None:
             return _replay(existing, fingerprint)
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
-                    user_id=actor.user_id, key=key, method=request.method or "",
-                    path=request.path[:500], request_fingerprint=fingerprint)
+                    user_id=actor.user_id,
+                    key=key,
+                    method=request.method or "",
+                    path=request.path[:500],
+                    request_fingerprint=fingerprint,
+                )
         except IntegrityError as exc:
-            raise ApiError(409, "idempotency_in_progress",
-                           _("A request with this Idempotency-Key is still being processed.")) from exc
+            raise ApiError(
+                409,
+                "idempotency_in_progress",
+                _("A request with this Idempotency-Key is still being processed."),
+            ) from exc
         try:
             response = _render(api, request, func(request, *args, **kwargs))
         except Exception:
@@ -84,12 +92,21 @@ def idempotent(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> HttpResponse:
     if record.request_fingerprint != fingerprint:
-        raise ApiError(422, "idempotency_key_reused",
-                       _("This Idempotency-Key was already used for a different request."))
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            _("This Idempotency-Key was already used for a different request."),
+        )
     if record.status_code is None:
-        raise ApiError(409, "idempotency_in_progress",
-                       _("A request with this Idempotency-Key is still being processed."))
-    response = HttpResponse(bytes(record.response_body or b""), status=record.status_code,
-                            content_type=record.content_type)
+        raise ApiError(
+            409,
+            "idempotency_in_progress",
+            _("A request with this Idempotency-Key is still being processed."),
+        )
+    response = HttpResponse(
+        bytes(record.response_body or b""),
+        status=record.status_code,
+        content_type=record.content_type,
+    )
     response["Idempotent-Replayed"] = "true"
     return response

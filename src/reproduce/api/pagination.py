@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 from ninja import Field, Schema
@@ -17,11 +17,11 @@ class PageParams(Schema):
     offset: int = Field(0, ge=0)
 
 
-class Page(Schema, Generic[T]):
+class Page[T](Schema):
     items: list[T]
     count: int
 
 
 def page_of(queryset: QuerySet[Any], params: PageParams) -> tuple[list[Any], int]:
     count = queryset.count()
-    return list(queryset[params.offset: params.offset + params.limit]), count
+    return list(queryset[params.offset : params.offset + params.limit]), count

@@ -54,8 +54,9 @@ class Actor:
 ANONYMOUS = Actor()
 
 
-def actor_for_user(user: Any, *, active_organization_id: int | None = None,
-                   scopes: frozenset[str] | None = None) -> Actor:
+def actor_for_user(
+    user: Any, *, active_organization_id: int | None = None, scopes: frozenset[str] | None = None
+) -> Actor:
     """Load the actor of a signed-in user: one query for memberships, one for network roles."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ANONYMOUS

@@ -59,9 +59,16 @@ def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, An
     return _jsonable({name: getattr(obj, name) for name in names})
 
 
-def record(*, actor: Actor | None, action: str, obj: models.Model | None = None,
-           object_type: str = "", object_id: str = "", organization_id: int | None = None,
-           changes: dict[str, Any] | None = None) -> AuditEvent:
+def record(
+    *,
+    actor: Actor | None,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    organization_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
     """Append one event to the chain (call inside the service's transaction)."""
     user = actor.user if actor is not None else None
     if obj is not None:
@@ -107,20 +114,34 @@ def verify() -> VerifyResult:
     checked = 0
     for event in AuditEvent.objects.order_by("sequence").iterator(chunk_size=2000):
         if event.sequence != expected_sequence:
-            return VerifyResult(False, checked, expected_sequence,
-                                f"entry #{expected_sequence} is missing (next is #{event.sequence})")
+            return VerifyResult(
+                False,
+                checked,
+                expected_sequence,
+                f"entry #{expected_sequence} is missing (next is #{event.sequence})",
+            )
         if event.previous_hash != previous:
-            return VerifyResult(False, checked, event.sequence,
-                                "its previous-hash does not match the entry before it")
+            return VerifyResult(
+                False,
+                checked,
+                event.sequence,
+                "its previous-hash does not match the entry before it",
+            )
         if entry_hash(previous, _entry(event)) != event.hash:
-            return VerifyResult(False, checked, event.sequence, "its content was changed after it was written")
+            return VerifyResult(
+                False, checked, event.sequence, "its content was changed after it was written"
+            )
         previous = event.hash
         expected_sequence += 1
         checked += 1
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and head.last_sequence != checked:
-        return VerifyResult(False, checked, checked + 1,
-                            f"the chain ends at #{checked} but #{head.last_sequence} was written")
+        return VerifyResult(
+            False,
+            checked,
+            checked + 1,
+            f"the chain ends at #{checked} but #{head.last_sequence} was written",
+        )
     return VerifyResult(True, checked)
 
 

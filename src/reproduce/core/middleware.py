@@ -16,7 +16,9 @@ class ActorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         def load():  # type: ignore[no-untyped-def]
-            active = request.session.get(ACTIVE_ORG_SESSION_KEY) if hasattr(request, "session") else None
+            active = (
+                request.session.get(ACTIVE_ORG_SESSION_KEY) if hasattr(request, "session") else None
+            )
             return actor_for_user(request.user, active_organization_id=active)
 
         request.actor = SimpleLazyObject(load)  # type: ignore[attr-defined]

@@ -24,11 +24,17 @@ class AuditEvent(models.Model):
     sequence = models.PositiveBigIntegerField(_("sequence"), unique=True)
     occurred_at = models.DateTimeField(_("when"))
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("who"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     actor_label = models.CharField(_("who (as recorded)"), max_length=255, blank=True)
-    organization_id_ref = models.BigIntegerField(_("organisation"), null=True, blank=True, db_index=True)
+    organization_id_ref = models.BigIntegerField(
+        _("organisation"), null=True, blank=True, db_index=True
+    )
     action = models.CharField(_("action"), max_length=80)
     object_type = models.CharField(_("object type"), max_length=80)
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
@@ -62,6 +68,9 @@ class AuditChainHead(models.Model):
     last_sequence = models.PositiveBigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self) -> str:
+        return f"audit chain at #{self.last_sequence}"
+
 
 class IdempotencyRecord(models.Model):
     """The response of a creating POST, replayed when the same ``Idempotency-Key`` comes again."""
@@ -82,3 +91,6 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

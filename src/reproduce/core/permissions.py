@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -60,8 +60,9 @@ NETWORK_PERMISSIONS: dict[str, frozenset[str]] = {
     NetworkRoleName.REVIEWER: frozenset(),
 }
 # Permissions that change data: an API token needs the "write" scope for them.
-READ_ONLY_PERMISSIONS = frozenset({"organization.view", "site.view_private", "machine.view_private",
-                                   "network.view_members"})
+READ_ONLY_PERMISSIONS = frozenset(
+    {"organization.view", "site.view_private", "machine.view_private", "network.view_members"}
+)
 
 
 def has_perm(actor: Actor, perm: str, organization_id: int | None = None) -> bool:
@@ -84,15 +85,17 @@ def require(actor: Actor, perm: str, organization_id: int | None = None) -> None
 M = TypeVar("M", bound=models.Model)
 
 
-def get_visible_or_404(model: type[M], actor: Actor, **lookup: Any) -> M:
+def get_visible_or_404[M: models.Model](model: type[M], actor: Actor, **lookup: Any) -> M:
     """The object if the actor may see it; 404 whether it is missing or foreign."""
     try:
         return model.objects.visible_to(actor).get(**lookup)  # type: ignore[attr-defined,no-any-return]
-    except (model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
 
 
-def get_for_action_or_404(model: type[M], actor: Actor, perm: str, **lookup: Any) -> M:
+def get_for_action_or_404[M: models.Model](
+    model: type[M], actor: Actor, perm: str, **lookup: Any
+) -> M:
     """An object of one of the actor's organisations on which they want to act.
 
     Foreign (or missing) → 404; own organisation but lacking ``perm`` → 403.
@@ -101,7 +104,7 @@ def get_for_action_or_404(model: type[M], actor: Actor, perm: str, **lookup: Any
     path = model.organization_path  # type: ignore[attr-defined]
     try:
         obj = queryset.filter(**{f"{path}__in": list(actor.organization_ids)}).get(**lookup)
-    except (model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
     require(actor, perm, obj.owner_organization_id)
     return obj  # type: ignore[no-any-return]
@@ -143,13 +146,24 @@ class Access:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def access(level: Level, *, perm: str | None = None, object: str | None = None,
-           model: str | None = None, methods: tuple[str, ...] | None = None) -> Callable[[F], F]:
+def access(
+    level: Level,
+    *,
+    perm: str | None = None,
+    object: str | None = None,
+    model: str | None = None,
+    methods: tuple[str, ...] | None = None,
+) -> Callable[[F], F]:
     """Declare a view's access policy (see :class:`Access`)."""
 
     def decorate(view: F) -> F:
-        view.access_policy = Access(level=level, perm=perm, object=object, model=model,  # type: ignore[attr-defined]
-                                    methods=methods)
+        view.access_policy = Access(  # type: ignore[attr-defined]
+            level=level,
+            perm=perm,
+            object=object,
+            model=model,  # type: ignore[attr-defined]
+            methods=methods,
+        )
         return view
 
     return decorate

@@ -4,8 +4,24 @@ import html
 
 import nh3
 
-ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "ul", "ol", "li", "a", "h3", "h4",
-                "blockquote", "code", "pre"}
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "u",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "h3",
+    "h4",
+    "blockquote",
+    "code",
+    "pre",
+}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
 
@@ -13,8 +29,13 @@ def clean_html(value: str) -> str:
     """Keep simple formatting; drop scripts, event handlers, styles and unsafe links."""
     if not value:
         return ""
-    return nh3.clean(value, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
+    return nh3.clean(
+        value,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
 
 
 def plain_text(value: str) -> str:

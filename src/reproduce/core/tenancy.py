@@ -54,18 +54,21 @@ _GUARDED = ("count", "exists", "aggregate", "update", "delete", "iterator", "in_
 class ScopedQuerySet(models.QuerySet):
     _scope: str | None = None
 
+    # _clone and _chain are Django's private copy hooks (not in the stubs): the scope travels
+    # with every copy of the queryset.
     def _clone(self) -> Self:
-        clone = super()._clone()
+        clone: Self = super()._clone()  # type: ignore[misc]
         clone._scope = self._scope
         return clone
 
     def _scoped(self, scope: str) -> Self:
-        clone = self._chain()
+        clone: Self = self._chain()  # type: ignore[attr-defined]
         clone._scope = scope
         return clone
 
     def _check_scope(self) -> None:
-        if self._scope is None and "instance" not in self._hints and _UNSCOPED_BLOCK.get() is None:
+        hints = getattr(self, "_hints", {})
+        if self._scope is None and "instance" not in hints and _UNSCOPED_BLOCK.get() is None:
             raise UnscopedQueryError(
                 f"{self.model.__name__} is organisation data: use .visible_to(actor), "
                 ".owned_by(organization) or .unscoped(reason)."
@@ -77,14 +80,16 @@ class ScopedQuerySet(models.QuerySet):
         super()._fetch_all()
 
     def visible_to(self, actor: Actor) -> Self:
-        return self.filter(self.model.visibility_q(actor))._scoped("actor")
+        model: Any = self.model
+        return self.filter(model.visibility_q(actor))._scoped("actor")
 
     def owned_by(self, organization: Any) -> Self:
         """Rows of one organisation (an instance or id) or of several (an iterable of ids)."""
+        path = getattr(self.model, "organization_path", "organization")
         if isinstance(organization, (list, set, frozenset, tuple)):
-            lookup = {f"{self.model.organization_path}__in": list(organization)}
+            lookup = {f"{path}__in": list(organization)}
         else:
-            lookup = {self.model.organization_path: organization}
+            lookup = {path: organization}
         return self.filter(**lookup)._scoped("owner")
 
     def unscoped(self, reason: str) -> Self:

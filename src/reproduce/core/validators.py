@@ -56,8 +56,10 @@ def validate_in_belgium(latitude: Decimal | float, longitude: Decimal | float) -
     lat, lon = Decimal(str(latitude)), Decimal(str(longitude))
     if not (BELGIUM_LAT[0] <= lat <= BELGIUM_LAT[1] and BELGIUM_LON[0] <= lon <= BELGIUM_LON[1]):
         raise ValidationError(
-            _("The coordinates (%(lat)s, %(lon)s) are outside Belgium. Check that latitude and "
-              "longitude are not swapped."),
+            _(
+                "The coordinates (%(lat)s, %(lon)s) are outside Belgium. Check that latitude and "
+                "longitude are not swapped."
+            ),
             code="coordinates_outside_belgium",
             params={"lat": lat, "lon": lon},
         )

@@ -21,8 +21,8 @@ from reproduce.network.schemas import (
     MachineIn,
     MachineOut,
     MachinePatch,
-    MaterialOut,
     MatchOut,
+    MaterialOut,
     ProcessOut,
     SiteIn,
     SiteOut,
@@ -34,26 +34,48 @@ router = Router(tags=["network"])
 
 
 def _term(term: Any) -> dict[str, Any]:
-    return {"code": term.code, "label": term.label, "label_fr": term.label_fr,
-            "label_nl": term.label_nl, "label_en": term.label_en,
-            "wikipedia_url": term.wikipedia_url, "synonyms": term.synonyms or []}
+    return {
+        "code": term.code,
+        "label": term.label,
+        "label_fr": term.label_fr,
+        "label_nl": term.label_nl,
+        "label_en": term.label_en,
+        "wikipedia_url": term.wikipedia_url,
+        "synonyms": term.synonyms or [],
+    }
 
 
 def site_out(site: Site, groups: set[str]) -> dict[str, Any]:
     contacts = FieldGroup.CONTACTS in groups
     return {
-        "id": site.pk, "slug": site.slug, "name": site.name,
-        "organization": {"slug": site.organization.slug, "name": site.organization.name,
-                         "kind": site.organization.kind},
-        "street": site.street, "postcode": site.postcode, "city": site.city,
-        "commune": ({"nis_code": site.commune.nis_code, "name": site.commune.name}
-                    if site.commune else None),
-        "latitude": site.latitude, "longitude": site.longitude,
-        "access_type": site.access_type, "wheelchair_access": site.wheelchair_access,
+        "id": site.pk,
+        "slug": site.slug,
+        "name": site.name,
+        "organization": {
+            "slug": site.organization.slug,
+            "name": site.organization.name,
+            "kind": site.organization.kind,
+        },
+        "street": site.street,
+        "postcode": site.postcode,
+        "city": site.city,
+        "commune": (
+            {"nis_code": site.commune.nis_code, "name": site.commune.name} if site.commune else None
+        ),
+        "latitude": site.latitude,
+        "longitude": site.longitude,
+        "access_type": site.access_type,
+        "wheelchair_access": site.wheelchair_access,
         "languages": site.languages or [],
         "services": [p.code for p in site.processes.all()],
-        "opening_hours": [{"weekday": h.weekday, "opens": h.opens.strftime("%H:%M"),
-                           "closes": h.closes.strftime("%H:%M")} for h in site.opening_hours.all()],
+        "opening_hours": [
+            {
+                "weekday": h.weekday,
+                "opens": h.opens.strftime("%H:%M"),
+                "closes": h.closes.strftime("%H:%M"),
+            }
+            for h in site.opening_hours.all()
+        ],
         "email": site.email if contacts else None,
         "phone": site.phone if contacts else None,
         "is_demo": site.is_demo,
@@ -62,17 +84,26 @@ def site_out(site: Site, groups: set[str]) -> dict[str, Any]:
 
 def machine_out(machine: Machine, groups: set[str]) -> dict[str, Any]:
     return {
-        "id": machine.pk, "name": machine.name, "site": machine.site.slug,
+        "id": machine.pk,
+        "name": machine.name,
+        "site": machine.site.slug,
         "organization": machine.site.organization.slug,
         "process": machine.process.code,
         "extra_processes": [p.code for p in machine.extra_processes.all()],
         "materials": [m.code for m in machine.materials.all()],
-        "make": machine.make, "model": machine.model, "year": machine.year,
-        "quantity": machine.quantity, "condition": machine.condition,
-        "envelope_x_mm": machine.envelope_x_mm, "envelope_y_mm": machine.envelope_y_mm,
-        "envelope_z_mm": machine.envelope_z_mm, "max_thickness_mm": machine.max_thickness_mm,
-        "laser_power_w": machine.laser_power_w, "spindle_power_w": machine.spindle_power_w,
-        "axes": machine.axes, "tolerance_class": machine.tolerance_class,
+        "make": machine.make,
+        "model": machine.model,
+        "year": machine.year,
+        "quantity": machine.quantity,
+        "condition": machine.condition,
+        "envelope_x_mm": machine.envelope_x_mm,
+        "envelope_y_mm": machine.envelope_y_mm,
+        "envelope_z_mm": machine.envelope_z_mm,
+        "max_thickness_mm": machine.max_thickness_mm,
+        "laser_power_w": machine.laser_power_w,
+        "spindle_power_w": machine.spindle_power_w,
+        "axes": machine.axes,
+        "tolerance_class": machine.tolerance_class,
         "requires_trained_operator": machine.requires_trained_operator,
         "hourly_rate": machine.hourly_rate if FieldGroup.PRICES in groups else None,
         "is_demo": machine.is_demo,
@@ -87,8 +118,10 @@ MACHINE_PREFETCH = ("materials", "extra_processes")
 @access("public")
 def list_processes(request: HttpRequest, page: Query[PageParams]) -> dict[str, Any]:
     items, count = page_of(Process.objects.select_related("parent").order_by("code"), page)
-    return {"items": [{**_term(p), "parent": p.parent.code if p.parent else None} for p in items],
-            "count": count}
+    return {
+        "items": [{**_term(p), "parent": p.parent.code if p.parent else None} for p in items],
+        "count": count,
+    }
 
 
 @router.get("/materials", response=Page[MaterialOut], summary="Material taxonomy")
@@ -100,11 +133,16 @@ def list_materials(request: HttpRequest, page: Query[PageParams]) -> dict[str, A
 
 @router.get("/sites", response=Page[SiteOut], summary="Sites you may see")
 @access("public")
-def list_sites(request: HttpRequest, page: Query[PageParams], commune: str = "",
-               organization: str = "") -> dict[str, Any]:
+def list_sites(
+    request: HttpRequest, page: Query[PageParams], commune: str = "", organization: str = ""
+) -> dict[str, Any]:
     actor = request.actor  # type: ignore[attr-defined]
-    sites = (Site.objects.visible_to(actor).select_related("organization", "commune")
-             .prefetch_related(*SITE_PREFETCH).order_by("name"))
+    sites = (
+        Site.objects.visible_to(actor)
+        .select_related("organization", "commune")
+        .prefetch_related(*SITE_PREFETCH)
+        .order_by("name")
+    )
     if commune:
         sites = sites.filter(commune__nis_code=commune)
     if organization:
@@ -117,8 +155,11 @@ def list_sites(request: HttpRequest, page: Query[PageParams], commune: str = "",
 def _visible_site(request: HttpRequest, slug: str) -> Site:
     actor = request.actor  # type: ignore[attr-defined]
     return get_object_or_404(
-        Site.objects.visible_to(actor).select_related("organization", "commune")
-        .prefetch_related(*SITE_PREFETCH), slug=slug)
+        Site.objects.visible_to(actor)
+        .select_related("organization", "commune")
+        .prefetch_related(*SITE_PREFETCH),
+        slug=slug,
+    )
 
 
 @router.get("/sites/{slug}", response=SiteOut, summary="One site")
@@ -131,12 +172,20 @@ def get_site(request: HttpRequest, slug: str) -> dict[str, Any]:
 
 @router.get("/machines", response=Page[MachineOut], summary="Machines you may see")
 @access("public")
-def list_machines(request: HttpRequest, page: Query[PageParams], process: str = "",
-                  site: str = "", material: str = "") -> dict[str, Any]:
+def list_machines(
+    request: HttpRequest,
+    page: Query[PageParams],
+    process: str = "",
+    site: str = "",
+    material: str = "",
+) -> dict[str, Any]:
     actor = request.actor  # type: ignore[attr-defined]
-    machines = (Machine.objects.visible_to(actor)
-                .select_related("site__organization", "process")
-                .prefetch_related(*MACHINE_PREFETCH).order_by("site__name", "name", "pk"))
+    machines = (
+        Machine.objects.visible_to(actor)
+        .select_related("site__organization", "process")
+        .prefetch_related(*MACHINE_PREFETCH)
+        .order_by("site__name", "name", "pk")
+    )
     if process:
         machines = machines.filter(process__code=process)
     if site:
@@ -145,7 +194,10 @@ def list_machines(request: HttpRequest, page: Query[PageParams], process: str = 
         machines = machines.filter(materials__code=material).distinct()
     items, count = page_of(machines, page)
     groups = visible_groups(actor, {m.site.organization_id for m in items})
-    return {"items": [machine_out(m, groups[m.site.organization_id]) for m in items], "count": count}
+    return {
+        "items": [machine_out(m, groups[m.site.organization_id]) for m in items],
+        "count": count,
+    }
 
 
 @router.get("/machines/{machine_id}", response=MachineOut, summary="One machine")
@@ -153,9 +205,14 @@ def list_machines(request: HttpRequest, page: Query[PageParams], process: str = 
 def get_machine(request: HttpRequest, machine_id: int) -> dict[str, Any]:
     actor = request.actor  # type: ignore[attr-defined]
     machine = get_object_or_404(
-        Machine.objects.visible_to(actor).select_related("site__organization", "process")
-        .prefetch_related(*MACHINE_PREFETCH), pk=machine_id)
-    return machine_out(machine, visible_groups(actor, {machine.site.organization_id})[machine.site.organization_id])
+        Machine.objects.visible_to(actor)
+        .select_related("site__organization", "process")
+        .prefetch_related(*MACHINE_PREFETCH),
+        pk=machine_id,
+    )
+    return machine_out(
+        machine, visible_groups(actor, {machine.site.organization_id})[machine.site.organization_id]
+    )
 
 
 @router.get("/search/capabilities", response=Page[MatchOut], summary="Who can make it?")
@@ -167,22 +224,30 @@ def search_capabilities(request: HttpRequest, filters: Query[CapabilityFilters])
     limit = data.pop("limit")
     form = CapabilitySearchForm({k: ("" if v is None else v) for k, v in data.items()})
     if not form.is_valid():
-        raise ValidationError({k: v for k, v in form.errors.as_data().items()})
+        raise ValidationError(dict(form.errors.as_data().items()))
     query = form.to_query()
     query.limit = limit
     matches = find_capabilities(actor, query)
     sites = {m.site.pk: m.site for m in matches}
-    prefetched = (Site.objects.visible_to(actor).filter(pk__in=list(sites))
-                  .prefetch_related(*SITE_PREFETCH).select_related("organization", "commune"))
+    prefetched = (
+        Site.objects.visible_to(actor)
+        .filter(pk__in=list(sites))
+        .prefetch_related(*SITE_PREFETCH)
+        .select_related("organization", "commune")
+    )
     full = {s.pk: s for s in prefetched}
     items = []
     for m in matches:
-        items.append({
-            "site": site_out(full[m.site.pk], m.groups), "score": round(m.score, 3),
-            "distance_km": round(m.distance_km, 2) if m.distance_km is not None else None,
-            "free_days": m.free_days, "reasons": m.reasons,
-            "machines": [machine_out(mc, m.groups) for mc in m.machines],
-        })
+        items.append(
+            {
+                "site": site_out(full[m.site.pk], m.groups),
+                "score": round(m.score, 3),
+                "distance_km": round(m.distance_km, 2) if m.distance_km is not None else None,
+                "free_days": m.free_days,
+                "reasons": m.reasons,
+                "machines": [machine_out(mc, m.groups) for mc in m.machines],
+            }
+        )
     return {"items": items, "count": len(items)}
 
 
@@ -190,7 +255,9 @@ def _terms(model: Any, codes: list[str], field: str) -> list[Any]:
     found = list(model.objects.filter(code__in=codes))
     missing = sorted(set(codes) - {t.code for t in found})
     if missing:
-        raise ValidationError({field: _("Unknown codes: %(codes)s") % {"codes": ", ".join(missing)}})
+        raise ValidationError(
+            {field: _("Unknown codes: %(codes)s") % {"codes": ", ".join(missing)}}
+        )
     return found
 
 
@@ -211,7 +278,9 @@ def create_site(request: HttpRequest, payload: SiteIn) -> tuple[int, dict[str, A
     org = _own_organization(request, payload.organization)
     data = payload.model_dump(exclude={"organization", "services"})
     services_terms = _terms(Process, payload.services, "services")
-    site = services.create_site(actor=actor, organization=org, values=data, processes=services_terms)
+    site = services.create_site(
+        actor=actor, organization=org, values=data, processes=services_terms
+    )
     site = _visible_site(request, site.slug)
     return 201, site_out(site, set(FieldGroup.values))
 
@@ -222,8 +291,7 @@ def update_site(request: HttpRequest, slug: str, payload: SitePatch) -> dict[str
     actor = require_authenticated(request)
     site = get_for_action_or_404(Site, actor, "site.edit", slug=slug)
     data = payload.model_dump(exclude_unset=True, exclude={"services"})
-    terms = (_terms(Process, payload.services, "services")
-             if payload.services is not None else None)
+    terms = _terms(Process, payload.services, "services") if payload.services is not None else None
     services.update_site(actor=actor, site=site, values=data, processes=terms)
     return site_out(_visible_site(request, slug), set(FieldGroup.values))
 
@@ -245,15 +313,23 @@ def create_machine(request: HttpRequest, payload: MachineIn) -> tuple[int, dict[
     process = _terms(Process, [payload.process], "process")[0]
     data = payload.model_dump(exclude={"site", "process", "materials", "extra_processes"})
     machine = services.create_machine(
-        actor=actor, site=site, process=process, values=data,
+        actor=actor,
+        site=site,
+        process=process,
+        values=data,
         materials=_terms(Material, payload.materials, "materials"),
-        extra_processes=_terms(Process, payload.extra_processes, "extra_processes"))
+        extra_processes=_terms(Process, payload.extra_processes, "extra_processes"),
+    )
     return 201, machine_out(_reload_machine(machine.pk), set(FieldGroup.values))
 
 
 def _reload_machine(pk: int) -> Machine:
-    return (Machine.objects.unscoped("reload after own write").select_related("site__organization", "process")
-            .prefetch_related(*MACHINE_PREFETCH).get(pk=pk))
+    return (
+        Machine.objects.unscoped("reload after own write")
+        .select_related("site__organization", "process")
+        .prefetch_related(*MACHINE_PREFETCH)
+        .get(pk=pk)
+    )
 
 
 @router.patch("/machines/{machine_id}", response=MachineOut, summary="Change a machine")
@@ -261,15 +337,24 @@ def _reload_machine(pk: int) -> Machine:
 def update_machine(request: HttpRequest, machine_id: int, payload: MachinePatch) -> dict[str, Any]:
     actor = require_authenticated(request)
     machine = get_for_action_or_404(Machine, actor, "machine.edit", pk=machine_id)
-    data = payload.model_dump(exclude_unset=True,
-                              exclude={"site", "process", "materials", "extra_processes"})
+    data = payload.model_dump(
+        exclude_unset=True, exclude={"site", "process", "materials", "extra_processes"}
+    )
     services.update_machine(
-        actor=actor, machine=machine, values=data,
+        actor=actor,
+        machine=machine,
+        values=data,
         site=_own_site(actor, payload.site) if payload.site else None,
         process=_terms(Process, [payload.process], "process")[0] if payload.process else None,
-        materials=_terms(Material, payload.materials, "materials") if payload.materials is not None else None,
-        extra_processes=(_terms(Process, payload.extra_processes, "extra_processes")
-                         if payload.extra_processes is not None else None))
+        materials=_terms(Material, payload.materials, "materials")
+        if payload.materials is not None
+        else None,
+        extra_processes=(
+            _terms(Process, payload.extra_processes, "extra_processes")
+            if payload.extra_processes is not None
+            else None
+        ),
+    )
     return machine_out(_reload_machine(machine.pk), set(FieldGroup.values))
 
 
@@ -280,4 +365,3 @@ def delete_machine(request: HttpRequest, machine_id: int) -> tuple[int, None]:
     machine = get_for_action_or_404(Machine, actor, "machine.edit", pk=machine_id)
     services.delete_machine(actor=actor, machine=machine)
     return 204, None
-

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -39,9 +39,13 @@ def _user(entry: dict[str, Any]) -> User:
     user = User.objects.filter(email=entry["email"]).first()
     if user is None:
         user = User.objects.create_user(
-            email=entry["email"], password=DEMO_PASSWORD, first_name=entry.get("first_name", ""),
-            last_name=entry.get("last_name", ""), preferred_language=entry.get("language", "fr"),
-            is_demo=True)
+            email=entry["email"],
+            password=DEMO_PASSWORD,
+            first_name=entry.get("first_name", ""),
+            last_name=entry.get("last_name", ""),
+            preferred_language=entry.get("language", "fr"),
+            is_demo=True,
+        )
     return user
 
 
@@ -59,15 +63,24 @@ def load_demo_network(path: Path | None = None) -> DemoReport:
     communes = {c.nis_code: c for c in Commune.objects.all()}
     orgs: dict[str, Organization] = {}
     for entry in data["organizations"]:
-        org, created = Organization.objects.get_or_create(slug=entry["slug"], defaults={
-            "name": entry["name"], "legal_name": entry.get("legal_name", ""), "kind": entry["kind"],
-            "enterprise_number": entry.get("enterprise_number", ""),
-            "vat_number": entry.get("vat_number", ""),
-            "description": _text(entry.get("description")), "website": entry.get("website", ""),
-            "email": entry.get("email", ""), "phone": entry.get("phone", ""),
-            "street": entry.get("street", ""), "postcode": entry.get("postcode", ""),
-            "city": entry.get("city", ""), "is_demo": True,
-        })
+        org, created = Organization.objects.get_or_create(
+            slug=entry["slug"],
+            defaults={
+                "name": entry["name"],
+                "legal_name": entry.get("legal_name", ""),
+                "kind": entry["kind"],
+                "enterprise_number": entry.get("enterprise_number", ""),
+                "vat_number": entry.get("vat_number", ""),
+                "description": _text(entry.get("description")),
+                "website": entry.get("website", ""),
+                "email": entry.get("email", ""),
+                "phone": entry.get("phone", ""),
+                "street": entry.get("street", ""),
+                "postcode": entry.get("postcode", ""),
+                "city": entry.get("city", ""),
+                "is_demo": True,
+            },
+        )
         if created:
             org.full_clean()
             org.save()
@@ -76,12 +89,18 @@ def load_demo_network(path: Path | None = None) -> DemoReport:
         for member in entry.get("members", []):
             user = _user(member)
             Membership.objects.unscoped("demo loader").get_or_create(
-                user=user, organization=org, defaults={"role": member["role"]})
+                user=user, organization=org, defaults={"role": member["role"]}
+            )
             report.users.append((user.email, f"{member['role']} · {org.name}"))
             for skill in member.get("skills", []):
                 actor = _system_actor(org)
-                s = services.declare_skill(actor=actor, organization=org, user=user,
-                                           process=processes[skill["process"]], level=skill["level"])
+                s = services.declare_skill(
+                    actor=actor,
+                    organization=org,
+                    user=user,
+                    process=processes[skill["process"]],
+                    level=skill["level"],
+                )
                 if skill.get("validated"):
                     services.validate_skill(actor=actor, skill=s)
     for entry in data["organizations"]:
@@ -91,8 +110,9 @@ def load_demo_network(path: Path | None = None) -> DemoReport:
             if group == "named":
                 continue
             named = [orgs[s] for s in entry["sharing"].get("named", []) if s in orgs]
-            services.set_sharing(actor=actor, organization=org, group=group, audience=audience,
-                                 shared_with=named)
+            services.set_sharing(
+                actor=actor, organization=org, group=group, audience=audience, shared_with=named
+            )
         for site_entry in entry.get("sites", []):
             report.sites += 1
             report.machines += _load_site(actor, org, site_entry, processes, materials, communes)
@@ -104,42 +124,87 @@ def load_demo_network(path: Path | None = None) -> DemoReport:
     return report
 
 
-def _load_site(actor: Actor, org: Organization, entry: dict[str, Any], processes: dict[str, Process],
-               materials: dict[str, Material], communes: dict[str, Commune]) -> int:
+def _load_site(
+    actor: Actor,
+    org: Organization,
+    entry: dict[str, Any],
+    processes: dict[str, Process],
+    materials: dict[str, Material],
+    communes: dict[str, Commune],
+) -> int:
     site = Site.objects.owned_by(org).filter(slug=entry["slug"]).first()
     if site is not None:
         return site.machines.count()
     values = {
-        "slug": entry["slug"], "name": entry["name"], "street": entry["street"],
-        "postcode": entry["postcode"], "city": entry.get("city", ""),
+        "slug": entry["slug"],
+        "name": entry["name"],
+        "street": entry["street"],
+        "postcode": entry["postcode"],
+        "city": entry.get("city", ""),
         "commune": communes.get(entry.get("commune_nis", "")),
-        "latitude": Decimal(str(entry["latitude"])), "longitude": Decimal(str(entry["longitude"])),
+        "latitude": Decimal(str(entry["latitude"])),
+        "longitude": Decimal(str(entry["longitude"])),
         "access_type": entry.get("access_type", "restricted"),
         "wheelchair_access": entry.get("wheelchair_access", "unknown"),
-        "languages": entry.get("languages", []), "email": entry.get("email", ""),
-        "phone": entry.get("phone", ""), "description": _text(entry.get("description")),
+        "languages": entry.get("languages", []),
+        "email": entry.get("email", ""),
+        "phone": entry.get("phone", ""),
+        "description": _text(entry.get("description")),
     }
-    site = services.create_site(actor=actor, organization=org, values=values, is_demo=True,
-                                processes=[processes[c] for c in entry.get("processes", [])])
-    services.set_opening_hours(actor=actor, site=site, periods=[
-        services.Period(weekday=h["weekday"], opens=time.fromisoformat(h["opens"]),
-                        closes=time.fromisoformat(h["closes"]))
-        for h in entry.get("opening_hours", [])])
+    site = services.create_site(
+        actor=actor,
+        organization=org,
+        values=values,
+        is_demo=True,
+        processes=[processes[c] for c in entry.get("processes", [])],
+    )
+    services.set_opening_hours(
+        actor=actor,
+        site=site,
+        periods=[
+            services.Period(
+                weekday=h["weekday"],
+                opens=time.fromisoformat(h["opens"]),
+                closes=time.fromisoformat(h["closes"]),
+            )
+            for h in entry.get("opening_hours", [])
+        ],
+    )
     for closure in entry.get("closures", []):
-        services.add_closure(actor=actor, site=site, start_date=parse_date(closure["start"]),  # type: ignore[arg-type]
-                             end_date=parse_date(closure["end"]), reason=closure.get("reason", ""))  # type: ignore[arg-type]
+        services.add_closure(
+            actor=actor,
+            site=site,
+            start_date=_date(closure["start"]),
+            end_date=_date(closure["end"]),
+            reason=closure.get("reason", ""),
+        )
     count = 0
     for m in entry.get("machines", []):
         machine = services.create_machine(
-            actor=actor, site=site, process=processes[m["process"]], is_demo=True,
+            actor=actor,
+            site=site,
+            process=processes[m["process"]],
+            is_demo=True,
             values=_machine_values(m),
             materials=[materials[c] for c in m.get("materials", [])],
-            extra_processes=[processes[c] for c in m.get("extra_processes", [])])
+            extra_processes=[processes[c] for c in m.get("extra_processes", [])],
+        )
         for block in m.get("unavailability", []):
-            services.add_unavailability(actor=actor, machine=machine, starts_at=_aware(block["start"]),
-                                        ends_at=_aware(block["end"]), note=block.get("reason", ""))
+            services.add_unavailability(
+                actor=actor,
+                machine=machine,
+                starts_at=_aware(block["start"]),
+                ends_at=_aware(block["end"]),
+                note=block.get("reason", ""),
+            )
         count += 1
     return count
+
+
+def _date(value: str) -> date:
+    parsed = parse_date(value)
+    assert parsed is not None, value
+    return parsed
 
 
 def _aware(value: str) -> datetime:
@@ -149,9 +214,21 @@ def _aware(value: str) -> datetime:
 
 
 def _machine_values(m: dict[str, Any]) -> dict[str, Any]:
-    keys = ["name", "make", "model", "year", "quantity", "condition", "envelope_x_mm",
-            "envelope_y_mm", "envelope_z_mm", "laser_power_w", "spindle_power_w", "axes",
-            "requires_trained_operator"]
+    keys = [
+        "name",
+        "make",
+        "model",
+        "year",
+        "quantity",
+        "condition",
+        "envelope_x_mm",
+        "envelope_y_mm",
+        "envelope_z_mm",
+        "laser_power_w",
+        "spindle_power_w",
+        "axes",
+        "requires_trained_operator",
+    ]
     values = {k: m[k] for k in keys if m.get(k) is not None}
     values["tolerance_class"] = m.get("tolerance_class") or ""
     values["description"] = _text(m.get("description"))

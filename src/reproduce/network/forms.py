@@ -13,67 +13,118 @@ from reproduce.network.models import Commune, Material, Process, ToleranceClass
 from reproduce.network.selectors import CapabilityQuery
 
 
-def process_choices() -> list[tuple[str, str]]:
-    return [("", _("Any process"))] + sorted(
-        ((p.code, p.label) for p in Process.objects.all()), key=lambda c: str(c[1]).casefold())
+def _sorted_choices(pairs: Any) -> list[tuple[str, Any]]:
+    """Choices in the alphabetical order of the current language."""
+    return sorted(pairs, key=lambda c: str(c[1]).casefold())
 
 
-def material_choices() -> list[tuple[str, str]]:
-    return [("", _("Any material"))] + sorted(
-        ((m.code, m.label) for m in Material.objects.all()), key=lambda c: str(c[1]).casefold())
+def process_choices() -> list[tuple[str, Any]]:
+    return [
+        ("", _("Any process")),
+        *_sorted_choices((p.code, p.label) for p in Process.objects.all()),
+    ]
 
 
-def commune_choices() -> list[tuple[str, str]]:
-    return [("", _("All communes"))] + sorted(
-        ((c.nis_code, c.name) for c in Commune.objects.all()), key=lambda c: str(c[1]).casefold())
+def material_choices() -> list[tuple[str, Any]]:
+    return [
+        ("", _("Any material")),
+        *_sorted_choices((m.code, m.label) for m in Material.objects.all()),
+    ]
+
+
+def commune_choices() -> list[tuple[str, Any]]:
+    return [
+        ("", _("All communes")),
+        *_sorted_choices((c.nis_code, c.name) for c in Commune.objects.all()),
+    ]
 
 
 class CapabilitySearchForm(forms.Form):
     """“Who can laser-cut 6 mm plywood 600×400 near Molenbeek next week?”"""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=200,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("e.g. laser cutting, lasersnijden, denim")}))
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("e.g. laser cutting, lasersnijden, denim")}
+        ),
+    )
     process = forms.ChoiceField(label=_("Process"), required=False)
     material = forms.ChoiceField(label=_("Material"), required=False)
-    min_x_mm = forms.IntegerField(label=_("Part length (mm)"), required=False, min_value=1, max_value=100000)
-    min_y_mm = forms.IntegerField(label=_("Part width (mm)"), required=False, min_value=1, max_value=100000)
-    min_z_mm = forms.IntegerField(label=_("Part height (mm)"), required=False, min_value=1, max_value=100000)
-    tolerance = forms.ChoiceField(label=_("Tolerance class needed (ISO 2768-1)"), required=False,
-                                  choices=[("", _("Any"))] + list(ToleranceClass.choices))
+    min_x_mm = forms.IntegerField(
+        label=_("Part length (mm)"), required=False, min_value=1, max_value=100000
+    )
+    min_y_mm = forms.IntegerField(
+        label=_("Part width (mm)"), required=False, min_value=1, max_value=100000
+    )
+    min_z_mm = forms.IntegerField(
+        label=_("Part height (mm)"), required=False, min_value=1, max_value=100000
+    )
+    tolerance = forms.ChoiceField(
+        label=_("Tolerance class needed (ISO 2768-1)"),
+        required=False,
+        choices=[("", _("Any")), *list(ToleranceClass.choices)],
+    )
     commune = forms.ChoiceField(label=_("Commune"), required=False)
-    near_lat = forms.DecimalField(label=_("Near: latitude"), required=False, max_digits=8, decimal_places=5)
-    near_lon = forms.DecimalField(label=_("Near: longitude"), required=False, max_digits=8, decimal_places=5)
-    radius_km = forms.DecimalField(label=_("Within (km)"), required=False, min_value=0.1, max_value=200,
-                                   max_digits=5, decimal_places=1)
+    near_lat = forms.DecimalField(
+        label=_("Near: latitude"), required=False, max_digits=8, decimal_places=5
+    )
+    near_lon = forms.DecimalField(
+        label=_("Near: longitude"), required=False, max_digits=8, decimal_places=5
+    )
+    radius_km = forms.DecimalField(
+        label=_("Within (km)"),
+        required=False,
+        min_value=0.1,
+        max_value=200,
+        max_digits=5,
+        decimal_places=1,
+    )
     near_commune = forms.ChoiceField(label=_("Near the commune"), required=False)
-    available_from = forms.DateField(label=_("Available from"), required=False,
-                                     widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    available_to = forms.DateField(label=_("Available until"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    available_from = forms.DateField(
+        label=_("Available from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    available_to = forms.DateField(
+        label=_("Available until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["process"].choices = process_choices()
-        self.fields["material"].choices = material_choices()
+        fields: Any = self.fields
+        fields["process"].choices = process_choices()
+        fields["material"].choices = material_choices()
         communes = commune_choices()
-        self.fields["commune"].choices = communes
-        self.fields["near_commune"].choices = [("", _("—"))] + communes[1:]
+        fields["commune"].choices = communes
+        fields["near_commune"].choices = [("", _("—")), *communes[1:]]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         lat, lon = data.get("near_lat"), data.get("near_lon")
         if (lat is None) != (lon is None):
-            raise ValidationError(_("Give both latitude and longitude, or neither."), code="half_point")
+            raise ValidationError(
+                _("Give both latitude and longitude, or neither."), code="half_point"
+            )
         if lat is not None and lon is not None:
             validate_in_belgium(lat, lon)
         start, end = data.get("available_from"), data.get("available_to")
         if (start is None) != (end is None):
-            raise ValidationError(_("Give both dates of the period, or neither."), code="half_period")
+            raise ValidationError(
+                _("Give both dates of the period, or neither."), code="half_period"
+            )
         if start and end:
             if end < start:
-                raise ValidationError(_("The period ends before it starts."), code="period_reversed")
+                raise ValidationError(
+                    _("The period ends before it starts."), code="period_reversed"
+                )
             if (end - start).days > 366:
-                raise ValidationError(_("Ask for a period of one year at most."), code="period_too_long")
+                raise ValidationError(
+                    _("Ask for a period of one year at most."), code="period_too_long"
+                )
         return data
 
     def to_query(self) -> CapabilityQuery:
@@ -86,9 +137,17 @@ class CapabilitySearchForm(forms.Form):
                 lat, lon = float(commune.centroid_lat), float(commune.centroid_lon)
         radius = float(d["radius_km"]) if d.get("radius_km") else None
         return CapabilityQuery(
-            text=d.get("q") or "", process=d.get("process") or "", material=d.get("material") or "",
-            min_x_mm=d.get("min_x_mm"), min_y_mm=d.get("min_y_mm"), min_z_mm=d.get("min_z_mm"),
-            tolerance=d.get("tolerance") or "", commune=d.get("commune") or "",
-            near_lat=lat, near_lon=lon, radius_km=radius,
-            available_from=d.get("available_from"), available_to=d.get("available_to"),
+            text=d.get("q") or "",
+            process=d.get("process") or "",
+            material=d.get("material") or "",
+            min_x_mm=d.get("min_x_mm"),
+            min_y_mm=d.get("min_y_mm"),
+            min_z_mm=d.get("min_z_mm"),
+            tolerance=d.get("tolerance") or "",
+            commune=d.get("commune") or "",
+            near_lat=lat,
+            near_lon=lon,
+            radius_km=radius,
+            available_from=d.get("available_from"),
+            available_to=d.get("available_to"),
         )

@@ -13,9 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from reproduce.core.tenancy import OrgScopedModel
 from reproduce.core.validators import validate_in_belgium
@@ -32,13 +31,13 @@ class TranslatedLabelMixin(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.label
+
     @property
     def label(self) -> str:
         lang = (get_language() or "fr")[:2]
         return str(getattr(self, f"label_{lang}", None) or self.label_fr)
-
-    def __str__(self) -> str:
-        return self.label
 
 
 class Process(TranslatedLabelMixin):
@@ -47,8 +46,14 @@ class Process(TranslatedLabelMixin):
     tenancy = "global"
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children", verbose_name=_("broader process"))
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("broader process"),
+    )
     wikipedia_url = models.URLField(_("identifier (Wikipedia URL, as in Open Know-Where)"))
     synonyms = models.JSONField(_("synonyms"), default=list, blank=True)
 
@@ -100,13 +105,13 @@ class Commune(models.Model):
         verbose_name = _("commune")
         verbose_name_plural = _("communes")
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def name(self) -> str:
         lang = (get_language() or "fr")[:2]
         return str(getattr(self, f"name_{lang}", None) or self.name_fr)
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class FieldGroup(models.TextChoices):
@@ -127,12 +132,14 @@ class Audience(models.TextChoices):
 class SharingPolicy(OrgScopedModel):
     """Who may see one group of an organisation's fields. Members always see their own."""
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
-                                     related_name="sharing_policies")
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="sharing_policies"
+    )
     group = models.CharField(_("data"), max_length=20, choices=FieldGroup.choices)
     audience = models.CharField(_("visible to"), max_length=10, choices=Audience.choices)
-    shared_with = models.ManyToManyField("accounts.Organization", blank=True, related_name="+",
-                                         verbose_name=_("organisations named"))
+    shared_with = models.ManyToManyField(
+        "accounts.Organization", blank=True, related_name="+", verbose_name=_("organisations named")
+    )
 
     class Meta:
         verbose_name = _("sharing choice")
@@ -164,15 +171,16 @@ def group_visible_q(actor: Actor, group: str, org_path: str) -> Q:
     )
     audiences = [Audience.PUBLIC] + ([Audience.NETWORK] if actor.is_network_member else [])
     chosen_open = Exists(policies.filter(audience__in=audiences))
-    named = Exists(policies.filter(audience=Audience.NAMED,
-                                   shared_with__in=list(actor.organization_ids)))
+    named = Exists(
+        policies.filter(audience=Audience.NAMED, shared_with__in=list(actor.organization_ids))
+    )
     no_choice = ~Exists(policies)
     default_open = DEFAULT_AUDIENCE[FieldGroup(group)] in audiences
-    q = own | chosen_open
+    q = own | Q(chosen_open)
     if actor.organization_ids:
-        q |= named
+        q |= Q(named)
     if default_open:
-        q |= no_choice
+        q |= Q(no_choice)
     return q
 
 
@@ -191,29 +199,43 @@ class Site(OrgScopedModel):
         NO = "no", _("Not accessible")
         UNKNOWN = "unknown", _("Not stated")
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
-                                     related_name="sites", verbose_name=_("organisation"))
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.CASCADE,
+        related_name="sites",
+        verbose_name=_("organisation"),
+    )
     name = models.CharField(_("name"), max_length=150)
     slug = models.SlugField(_("short name in addresses"), max_length=80, unique=True)
     description = models.TextField(_("description"), blank=True)
     street = models.CharField(_("street and number"), max_length=200)
     postcode = models.CharField(_("postcode"), max_length=10)
-    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="sites", verbose_name=_("commune"))
+    commune = models.ForeignKey(
+        Commune,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sites",
+        verbose_name=_("commune"),
+    )
     city = models.CharField(_("city"), max_length=100, blank=True)
     latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=5)
     longitude = models.DecimalField(_("longitude"), max_digits=8, decimal_places=5)
-    access_type = models.CharField(_("access"), max_length=12, choices=AccessType.choices,
-                                   default=AccessType.RESTRICTED)
-    wheelchair_access = models.CharField(_("wheelchair access"), max_length=8,
-                                         choices=Wheelchair.choices, default=Wheelchair.UNKNOWN)
+    access_type = models.CharField(
+        _("access"), max_length=12, choices=AccessType.choices, default=AccessType.RESTRICTED
+    )
+    wheelchair_access = models.CharField(
+        _("wheelchair access"), max_length=8, choices=Wheelchair.choices, default=Wheelchair.UNKNOWN
+    )
     languages = models.JSONField(_("languages spoken"), default=list, blank=True)
     email = models.EmailField(_("contact e-mail"), blank=True)
     phone = models.CharField(_("contact phone"), max_length=40, blank=True)
-    processes = models.ManyToManyField(Process, blank=True, related_name="sites",
-                                       verbose_name=_("services offered"))
+    processes = models.ManyToManyField(
+        Process, blank=True, related_name="sites", verbose_name=_("services offered")
+    )
     is_listed = models.BooleanField(
-        _("shown on the network map"), default=True,
+        _("shown on the network map"),
+        default=True,
         help_text=_("Unlisted sites are visible to your organisation only."),
     )
     is_demo = models.BooleanField(_("demonstration data"), default=False)
@@ -267,9 +289,11 @@ class OpeningHours(OrgScopedModel):
         verbose_name = _("opening hours")
         verbose_name_plural = _("opening hours")
         constraints = [
-            models.CheckConstraint(condition=Q(closes__gt=models.F("opens")),
-                                   name="openinghours_closes_after_opens",
-                                   violation_error_message=_("A site must close after it opens.")),
+            models.CheckConstraint(
+                condition=Q(closes__gt=models.F("opens")),
+                name="openinghours_closes_after_opens",
+                violation_error_message=_("A site must close after it opens."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -295,9 +319,11 @@ class Closure(OrgScopedModel):
         verbose_name = _("closure")
         verbose_name_plural = _("closures")
         constraints = [
-            models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")),
-                                   name="closure_end_after_start",
-                                   violation_error_message=_("A closure must end on or after its first day.")),
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="closure_end_after_start",
+                violation_error_message=_("A closure must end on or after its first day."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -306,7 +332,8 @@ class Closure(OrgScopedModel):
     @classmethod
     def visibility_q(cls, actor: Actor) -> Q:
         return group_visible_q(actor, FieldGroup.CAPACITY, "site__organization") & Q(
-            site__in=Site.objects.visible_to(actor).values("pk"))
+            site__in=Site.objects.visible_to(actor).values("pk")
+        )
 
 
 class ToleranceClass(models.TextChoices):
@@ -332,41 +359,60 @@ class Machine(OrgScopedModel):
         WORN = "worn", _("Worn")
         NEEDS_REPAIR = "needs-repair", _("Needs repair")
 
-    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="machines",
-                             verbose_name=_("site"))
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, related_name="machines", verbose_name=_("site")
+    )
     name = models.CharField(_("name"), max_length=150)
-    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="machines",
-                                verbose_name=_("main process"))
-    extra_processes = models.ManyToManyField(Process, blank=True, related_name="+",
-                                             verbose_name=_("other processes"))
-    materials = models.ManyToManyField(Material, blank=True, related_name="machines",
-                                       verbose_name=_("materials worked"))
+    process = models.ForeignKey(
+        Process, on_delete=models.PROTECT, related_name="machines", verbose_name=_("main process")
+    )
+    extra_processes = models.ManyToManyField(
+        Process, blank=True, related_name="+", verbose_name=_("other processes")
+    )
+    materials = models.ManyToManyField(
+        Material, blank=True, related_name="machines", verbose_name=_("materials worked")
+    )
     make = models.CharField(_("make"), max_length=100, blank=True)
     model = models.CharField(_("model"), max_length=100, blank=True)
-    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True,
-                                            validators=[MinValueValidator(1900), MaxValueValidator(2100)])
-    quantity = models.PositiveSmallIntegerField(_("quantity"), default=1,
-                                                validators=[MinValueValidator(1)])
-    condition = models.CharField(_("condition"), max_length=15, choices=Condition.choices,
-                                 default=Condition.GOOD)
+    year = models.PositiveSmallIntegerField(
+        _("year"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)],
+    )
+    quantity = models.PositiveSmallIntegerField(
+        _("quantity"), default=1, validators=[MinValueValidator(1)]
+    )
+    condition = models.CharField(
+        _("condition"), max_length=15, choices=Condition.choices, default=Condition.GOOD
+    )
     description = models.TextField(_("description"), blank=True)
     envelope_x_mm = models.PositiveIntegerField(_("work envelope X (mm)"), null=True, blank=True)
     envelope_y_mm = models.PositiveIntegerField(_("work envelope Y (mm)"), null=True, blank=True)
     envelope_z_mm = models.PositiveIntegerField(_("work envelope Z (mm)"), null=True, blank=True)
-    max_thickness_mm = models.DecimalField(_("maximum material thickness (mm)"), max_digits=6,
-                                           decimal_places=1, null=True, blank=True)
+    max_thickness_mm = models.DecimalField(
+        _("maximum material thickness (mm)"), max_digits=6, decimal_places=1, null=True, blank=True
+    )
     laser_power_w = models.PositiveIntegerField(_("laser power (W)"), null=True, blank=True)
     spindle_power_w = models.PositiveIntegerField(_("spindle power (W)"), null=True, blank=True)
-    axes = models.PositiveSmallIntegerField(_("axes"), null=True, blank=True,
-                                            validators=[MinValueValidator(1), MaxValueValidator(9)])
-    tolerance_class = models.CharField(_("tolerance class (ISO 2768-1)"), max_length=1,
-                                       choices=ToleranceClass.choices, blank=True)
+    axes = models.PositiveSmallIntegerField(
+        _("axes"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(9)]
+    )
+    tolerance_class = models.CharField(
+        _("tolerance class (ISO 2768-1)"), max_length=1, choices=ToleranceClass.choices, blank=True
+    )
     properties = models.JSONField(_("other properties"), default=dict, blank=True)
-    hourly_rate = models.DecimalField(_("hourly rate (EUR, excl. VAT)"), max_digits=8,
-                                      decimal_places=2, null=True, blank=True,
-                                      validators=[MinValueValidator(0)])
+    hourly_rate = models.DecimalField(
+        _("hourly rate (EUR, excl. VAT)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     requires_trained_operator = models.BooleanField(
-        _("needs a trained operator"), default=False,
+        _("needs a trained operator"),
+        default=False,
         help_text=_("Only people the workshop has checked may use it."),
     )
     is_demo = models.BooleanField(_("demonstration data"), default=False)
@@ -419,8 +465,9 @@ class MachineUnavailability(OrgScopedModel):
     machine = models.ForeignKey(Machine, on_delete=models.CASCADE, related_name="unavailabilities")
     starts_at = models.DateTimeField(_("from"))
     ends_at = models.DateTimeField(_("until"))
-    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices,
-                              default=Reason.MAINTENANCE)
+    reason = models.CharField(
+        _("reason"), max_length=20, choices=Reason.choices, default=Reason.MAINTENANCE
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
@@ -428,15 +475,18 @@ class MachineUnavailability(OrgScopedModel):
         verbose_name = _("machine unavailability")
         verbose_name_plural = _("machine unavailabilities")
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
-                                   name="unavailability_end_after_start",
-                                   violation_error_message=_("The end must be after the start.")),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                name="unavailability_end_after_start",
+                violation_error_message=_("The end must be after the start."),
+            ),
         ]
 
     @classmethod
     def visibility_q(cls, actor: Actor) -> Q:
         return group_visible_q(actor, FieldGroup.CAPACITY, "machine__site__organization") & Q(
-            machine__in=Machine.objects.visible_to(actor).values("pk"))
+            machine__in=Machine.objects.visible_to(actor).values("pk")
+        )
 
 
 class Skill(OrgScopedModel):
@@ -447,16 +497,27 @@ class Skill(OrgScopedModel):
         INTERMEDIATE = "intermediate", _("Intermediate")
         EXPERT = "expert", _("Expert")
 
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE,
-                                     related_name="skills")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="skills", verbose_name=_("person"))
-    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="skills",
-                                verbose_name=_("process"))
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="skills"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="skills",
+        verbose_name=_("person"),
+    )
+    process = models.ForeignKey(
+        Process, on_delete=models.PROTECT, related_name="skills", verbose_name=_("process")
+    )
     level = models.CharField(_("level"), max_length=15, choices=Level.choices)
-    validated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                     null=True, blank=True, related_name="+",
-                                     verbose_name=_("validated by"))
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("validated by"),
+    )
     validated_at = models.DateTimeField(_("validated"), null=True, blank=True)
 
     class Meta:

@@ -55,10 +55,18 @@ MAX_DOCUMENT_BYTES = 5 * 1024 * 1024
 MAX_REPORTED_PROBLEMS = 300  # a hostile file must not turn into a hostile report
 
 # ReProduce value ↔ OKW value. ``private`` has no OKW equivalent: it travels in x-reproduce.
-ACCESS_TO_OKW = {"public": "Public", "membership": "Membership", "restricted": "Restricted",
-                 "private": "Restricted"}
-OKW_TO_ACCESS = {"Public": "public", "Membership": "membership", "Restricted": "restricted",
-                 "Restricted with public hours": "restricted"}
+ACCESS_TO_OKW = {
+    "public": "Public",
+    "membership": "Membership",
+    "restricted": "Restricted",
+    "private": "Restricted",
+}
+OKW_TO_ACCESS = {
+    "Public": "public",
+    "Membership": "membership",
+    "Restricted": "restricted",
+    "Restricted with public hours": "restricted",
+}
 WHEELCHAIR_TO_OKW = {"yes": "Yes", "partial": "Partial", "no": "No", "unknown": "Unknown"}
 CONDITION_TO_OKW = {"new": "New", "good": "Good", "worn": "Worn", "needs-repair": "Needs repair"}
 OKW_TO_WHEELCHAIR = {v: k for k, v in WHEELCHAIR_TO_OKW.items()}
@@ -69,6 +77,7 @@ UNLISTED_STATUSES = {"Planned", "Closed"}
 
 # ---------------------------------------------------------------- schema
 
+
 def load_schema(name: str) -> dict[str, Any]:
     """One of the two JSON Schemas of the folder (for serving or validating)."""
     return json.loads((SCHEMA_DIR / name).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
@@ -78,7 +87,8 @@ def load_schema(name: str) -> dict[str, Any]:
 def network_validator() -> Draft202012Validator:
     facility, network = load_schema(FACILITY_SCHEMA), load_schema(NETWORK_SCHEMA)
     registry: Registry = Registry().with_resources(
-        [(s["$id"], Resource.from_contents(s)) for s in (facility, network)])
+        [(s["$id"], Resource.from_contents(s)) for s in (facility, network)]
+    )
     return Draft202012Validator(network, registry=registry)
 
 
@@ -113,8 +123,10 @@ class Taxonomy:
 
     @classmethod
     def load(cls) -> Taxonomy:
-        return cls(processes={wikipedia_key(p.wikipedia_url): p for p in Process.objects.all()},
-                   materials={wikipedia_key(m.wikipedia_url): m for m in Material.objects.all()})
+        return cls(
+            processes={wikipedia_key(p.wikipedia_url): p for p in Process.objects.all()},
+            materials={wikipedia_key(m.wikipedia_url): m for m in Material.objects.all()},
+        )
 
 
 # ---------------------------------------------------------------- export
@@ -142,17 +154,25 @@ def _number(value: Decimal | None) -> float | int | None:
 
 
 def _equipment(machine: Machine, groups: set[str]) -> dict[str, Any]:
-    extra = sorted(p.wikipedia_url for p in machine.extra_processes.all()
-                   if p.pk != machine.process_id)
+    extra = sorted(
+        p.wikipedia_url for p in machine.extra_processes.all() if p.pk != machine.process_id
+    )
     envelope = {axis: getattr(machine, f"envelope_{axis}_mm") for axis in "xyz"}
-    x: dict[str, Any] = {"name": machine.name, "toleranceClass": machine.tolerance_class,
-                         "trainedOperator": machine.requires_trained_operator,
-                         "demo": machine.is_demo}
+    x: dict[str, Any] = {
+        "name": machine.name,
+        "toleranceClass": machine.tolerance_class,
+        "trainedOperator": machine.requires_trained_operator,
+        "demo": machine.is_demo,
+    }
     if any(v is not None for v in envelope.values()):
         x["envelope"] = {k: v for k, v in envelope.items() if v is not None}
-    optional = {"year": machine.year, "maxThicknessMm": _number(machine.max_thickness_mm),
-                "laserPowerW": machine.laser_power_w, "spindlePowerW": machine.spindle_power_w,
-                "axes": machine.axes}
+    optional = {
+        "year": machine.year,
+        "maxThicknessMm": _number(machine.max_thickness_mm),
+        "laserPowerW": machine.laser_power_w,
+        "spindlePowerW": machine.spindle_power_w,
+        "axes": machine.axes,
+    }
     x.update({k: v for k, v in optional.items() if v is not None})
     if FieldGroup.PRICES in groups and machine.hourly_rate is not None:
         x["hourlyRate"], x["currency"] = _number(machine.hourly_rate), "EUR"
@@ -161,7 +181,9 @@ def _equipment(machine: Machine, groups: set[str]) -> dict[str, Any]:
     item: dict[str, Any] = {
         "equipmentType": machine.process.wikipedia_url,
         "manufacturingProcess": [machine.process.wikipedia_url, *extra],
-        "make": machine.make, "model": machine.model, "quantity": machine.quantity,
+        "make": machine.make,
+        "model": machine.model,
+        "quantity": machine.quantity,
         "condition": CONDITION_TO_OKW.get(machine.condition, "Good"),
         "materialsWorked": sorted(m.wikipedia_url for m in machine.materials.all()),
     }
@@ -169,22 +191,30 @@ def _equipment(machine: Machine, groups: set[str]) -> dict[str, Any]:
         item["notes"] = machine.description
     if machine.envelope_x_mm and machine.envelope_y_mm:
         dims = [machine.envelope_x_mm, machine.envelope_y_mm] + (
-            [machine.envelope_z_mm] if machine.envelope_z_mm else [])
-        item["workingSurface"] = " × ".join(str(d) for d in dims) + " mm"  # noqa: RUF001
+            [machine.envelope_z_mm] if machine.envelope_z_mm else []
+        )
+        item["workingSurface"] = " × ".join(str(d) for d in dims) + " mm"
     item["x-reproduce"] = x
     return item
 
 
 def _facility(site: Site, groups: set[str], machines: list[Machine] | None) -> dict[str, Any]:
     street, number = split_street(site.street)
-    address: dict[str, Any] = {"street": street, "number": number, "postalCode": site.postcode,
-                               "city": site.city, "country": "BE"}
+    address: dict[str, Any] = {
+        "street": street,
+        "number": number,
+        "postalCode": site.postcode,
+        "city": site.city,
+        "country": "BE",
+    }
     address = {k: v for k, v in address.items() if v}
     hours = [(h.weekday, f"{h.opens:%H:%M}", f"{h.closes:%H:%M}") for h in site.opening_hours.all()]
     facility: dict[str, Any] = {
         "name": site.name,
-        "location": {"address": address,
-                     "gps": {"latitude": float(site.latitude), "longitude": float(site.longitude)}},
+        "location": {
+            "address": address,
+            "gps": {"latitude": float(site.latitude), "longitude": float(site.longitude)},
+        },
         "owner": {"name": site.organization.name},
         "facilityStatus": "Active",
         "accessType": ACCESS_TO_OKW.get(site.access_type, "Restricted"),
@@ -201,24 +231,34 @@ def _facility(site: Site, groups: set[str], machines: list[Machine] | None) -> d
         facility["contact"] = contact
     if machines is not None:
         facility["equipment"] = [_equipment(m, groups) for m in machines]
-        facility["typicalMaterials"] = sorted({u for e in facility["equipment"]
-                                               for u in e["materialsWorked"]})
+        facility["typicalMaterials"] = sorted(
+            {u for e in facility["equipment"] for u in e["materialsWorked"]}
+        )
     x: dict[str, Any] = {"site": site.slug, "organization": site.organization.slug}
     if site.organization.enterprise_number:
         x["enterpriseNumber"] = site.organization.enterprise_number
     if site.commune_id:
         x["commune"] = site.commune.nis_code  # type: ignore[union-attr]
-    x.update({"accessType": site.access_type,
-              "openingHours": [{"weekday": d, "opens": o, "closes": c} for d, o, c in hours],
-              "listed": site.is_listed, "demo": site.is_demo})
+    x.update(
+        {
+            "accessType": site.access_type,
+            "openingHours": [{"weekday": d, "opens": o, "closes": c} for d, o, c in hours],
+            "listed": site.is_listed,
+            "demo": site.is_demo,
+        }
+    )
     facility["x-reproduce"] = x
     return facility
 
 
 def facility_queryset(actor: Actor) -> Any:
     """The sites ``actor`` may see, in the export's stable order."""
-    return (Site.objects.visible_to(actor).select_related("organization", "commune")
-            .prefetch_related("processes", "opening_hours").order_by("name", "slug"))
+    return (
+        Site.objects.visible_to(actor)
+        .select_related("organization", "commune")
+        .prefetch_related("processes", "opening_hours")
+        .order_by("name", "slug")
+    )
 
 
 def facilities_for(actor: Actor, sites: list[Site]) -> list[dict[str, Any]]:
@@ -227,21 +267,33 @@ def facilities_for(actor: Actor, sites: list[Site]) -> list[dict[str, Any]]:
     shown = [s.pk for s in sites if FieldGroup.MACHINES in groups[s.organization_id]]
     by_site: dict[int, list[Machine]] = defaultdict(list)
     if shown:
-        machines = (Machine.objects.visible_to(actor).filter(site_id__in=shown)
-                    .select_related("process").prefetch_related("materials", "extra_processes")
-                    .order_by("name", "make", "model", "pk"))
+        machines = (
+            Machine.objects.visible_to(actor)
+            .filter(site_id__in=shown)
+            .select_related("process")
+            .prefetch_related("materials", "extra_processes")
+            .order_by("name", "make", "model", "pk")
+        )
         for machine in machines:
             by_site[machine.site_id].append(machine)
-    return [_facility(s, groups[s.organization_id],
-                      by_site[s.pk] if FieldGroup.MACHINES in groups[s.organization_id] else None)
-            for s in sites]
+    return [
+        _facility(
+            s,
+            groups[s.organization_id],
+            by_site[s.pk] if FieldGroup.MACHINES in groups[s.organization_id] else None,
+        )
+        for s in sites
+    ]
 
 
 def network_document(facilities: list[dict[str, Any]]) -> dict[str, Any]:
     """The OKW network envelope around ``facilities``."""
-    return {"okw": OKW_VERSION, "generator": f"ReProduce {reproduce.__version__}",
-            "generatedAt": timezone.now().replace(microsecond=0).isoformat(),
-            "facilities": facilities}
+    return {
+        "okw": OKW_VERSION,
+        "generator": f"ReProduce {reproduce.__version__}",
+        "generatedAt": timezone.now().replace(microsecond=0).isoformat(),
+        "facilities": facilities,
+    }
 
 
 def export_facilities(actor: Actor) -> dict[str, Any]:
@@ -250,6 +302,7 @@ def export_facilities(actor: Actor) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- reading a file
+
 
 class OkwDocumentError(Exception):
     """The bytes are not an OKW document at all (too large, not JSON, not an object)."""
@@ -263,15 +316,18 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise OkwDocumentError("not_json", _("The field “%(field)s” appears twice in the same "
-                                                 "object.") % {"field": key[:80]})
+            raise OkwDocumentError(
+                "not_json",
+                _("The field “%(field)s” appears twice in the same object.") % {"field": key[:80]},
+            )
         result[key] = value
     return result
 
 
 def _no_constant(name: str) -> Any:
-    raise OkwDocumentError("not_json",
-                           _("“%(value)s” is not a number JSON allows.") % {"value": name})
+    raise OkwDocumentError(
+        "not_json", _("“%(value)s” is not a number JSON allows.") % {"value": name}
+    )
 
 
 def too_large_message() -> str:
@@ -290,14 +346,17 @@ def parse_document(raw: bytes | str) -> dict[str, Any]:
     try:
         value = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise OkwDocumentError("not_json", _("The file is not valid JSON (line %(line)d, column "
-                                             "%(column)d).") % {"line": exc.lineno,
-                                                                "column": exc.colno}) from exc
+        raise OkwDocumentError(
+            "not_json",
+            _("The file is not valid JSON (line %(line)d, column %(column)d).")
+            % {"line": exc.lineno, "column": exc.colno},
+        ) from exc
     except RecursionError as exc:
         raise OkwDocumentError("not_json", _("The file is nested too deeply.")) from exc
     if not isinstance(value, dict):
-        raise OkwDocumentError("not_json", _("The file must contain one JSON object "
-                                             "(an Open Know-Where document)."))
+        raise OkwDocumentError(
+            "not_json", _("The file must contain one JSON object (an Open Know-Where document).")
+        )
     return value
 
 
@@ -306,6 +365,7 @@ def digest(raw: bytes) -> str:
 
 
 # ---------------------------------------------------------------- the import report
+
 
 @dataclass
 class ReportEntry:
@@ -341,14 +401,24 @@ class ImportReport:
             self.rejected.append(entry)
 
     def counts(self) -> dict[str, int]:
-        return {"created": len(self.created), "updated": len(self.updated),
-                "unchanged": len(self.unchanged), "rejected": self.rejected_total}
+        return {
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "rejected": self.rejected_total,
+        }
 
     def as_dict(self) -> dict[str, Any]:
-        return {"organization": self.organization, "dry_run": self.dry_run,
-                "written": self.written, "counts": self.counts(),
-                **{k: [asdict(e) for e in getattr(self, k)]
-                   for k in ("created", "updated", "unchanged", "rejected")}}
+        return {
+            "organization": self.organization,
+            "dry_run": self.dry_run,
+            "written": self.written,
+            "counts": self.counts(),
+            **{
+                k: [asdict(e) for e in getattr(self, k)]
+                for k in ("created", "updated", "unchanged", "rejected")
+            },
+        }
 
     @classmethod
     def refused(cls, organization: str, dry_run: bool, reason: str) -> ImportReport:
@@ -359,6 +429,7 @@ class ImportReport:
 
 
 # ---------------------------------------------------------------- schema errors, explained
+
 
 def _escape(part: Any) -> str:
     return str(part).replace("~", "~0").replace("/", "~1")
@@ -375,9 +446,15 @@ def _shown(value: Any) -> str:
 
 
 def _type_names() -> dict[str, str]:
-    return {"string": _("text"), "number": _("a number"), "integer": _("a whole number"),
-            "boolean": _("true or false"), "array": _("a list"), "object": _("an object"),
-            "null": _("empty (null)")}
+    return {
+        "string": _("text"),
+        "number": _("a number"),
+        "integer": _("a whole number"),
+        "boolean": _("true or false"),
+        "array": _("a list"),
+        "object": _("an object"),
+        "null": _("empty (null)"),
+    }
 
 
 def _pattern_message(path: list[Any], value: Any) -> str:
@@ -392,11 +469,17 @@ def _pattern_message(path: list[Any], value: Any) -> str:
         "organization": _("“%(value)s” is not a short name (letters, digits and hyphens)."),
         "country": _("“%(value)s” is not a country code (2 capital letters, for example BE)."),
     }
-    url_fields = {"manufacturingProcesses", "typicalMaterials", "manufacturingProcess",
-                  "materialsWorked", "equipmentType"}
+    url_fields = {
+        "manufacturingProcesses",
+        "typicalMaterials",
+        "manufacturingProcess",
+        "materialsWorked",
+        "equipmentType",
+    }
     if last in url_fields:
         return _("“%(value)s” is not a web address (http:// or https://).") % {
-            "value": _shown(value)}
+            "value": _shown(value)
+        }
     template = messages.get(last, _("“%(value)s” does not have the expected form."))
     return template % {"value": _shown(value)}
 
@@ -405,9 +488,13 @@ def _limit_message(error: SchemaError) -> str:
     limit, value = error.validator_value, error.instance
     if error.validator in ("minimum", "exclusiveMinimum"):
         return _("%(value)s is below the smallest accepted value, %(limit)s.") % {
-            "value": _shown(value), "limit": limit}
+            "value": _shown(value),
+            "limit": limit,
+        }
     return _("%(value)s is above the largest accepted value, %(limit)s.") % {
-        "value": _shown(value), "limit": limit}
+        "value": _shown(value),
+        "limit": limit,
+    }
 
 
 def _schema_message(error: SchemaError) -> str:
@@ -422,8 +509,11 @@ def _schema_message(error: SchemaError) -> str:
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         return _limit_message(error)
     if kind == "minLength":
-        return (_("This text must not be empty.") if expected == 1 else
-                _("This text must have at least %(limit)d characters.") % {"limit": expected})
+        return (
+            _("This text must not be empty.")
+            if expected == 1
+            else _("This text must have at least %(limit)d characters.") % {"limit": expected}
+        )
     if kind == "maxLength":
         return _("This text is too long (at most %(limit)d characters).") % {"limit": expected}
     if kind == "minItems":
@@ -434,7 +524,9 @@ def _schema_message(error: SchemaError) -> str:
         return _("This list contains the same value twice.")
     if kind == "enum":
         return _("“%(value)s” is not one of the accepted values: %(choices)s.") % {
-            "value": _shown(value), "choices": ", ".join(f"“{c}”" for c in expected)}
+            "value": _shown(value),
+            "choices": ", ".join(f"“{c}”" for c in expected),
+        }
     if kind == "const":
         return _("This value must be “%(value)s”.") % {"value": expected}
     return _("This value is not valid (%(detail)s).") % {"detail": error.message[:200]}
@@ -450,14 +542,20 @@ def _schema_problems(error: SchemaError) -> list[tuple[list[Any], str]]:
             if name in known:
                 continue
             close = difflib.get_close_matches(name, known, n=1)
-            message = (_("Unknown field “%(field)s”. Did you mean “%(close)s”?") % {
-                "field": _shown(name), "close": close[0]} if close else
-                _("Unknown field “%(field)s”.") % {"field": _shown(name)})
+            message = (
+                _("Unknown field “%(field)s”. Did you mean “%(close)s”?")
+                % {"field": _shown(name), "close": close[0]}
+                if close
+                else _("Unknown field “%(field)s”.") % {"field": _shown(name)}
+            )
             problems.append(([*path, name], message))
         return problems
     if error.validator == "required" and isinstance(error.instance, dict):
-        return [([*path, name], _("The field “%(field)s” is required.") % {"field": name})
-                for name in error.validator_value if name not in error.instance]
+        return [
+            ([*path, name], _("The field “%(field)s” is required.") % {"field": name})
+            for name in error.validator_value
+            if name not in error.instance
+        ]
     return [(path, _schema_message(error))]
 
 
@@ -482,12 +580,26 @@ def schema_entries(doc: dict[str, Any]) -> list[ReportEntry]:
             seen.add((ptr, message))
             in_facility = len(path) > 1 and path[0] == "facilities" and isinstance(path[1], int)
             index = path[1] if in_facility else None
-            equipment = (path[3] if index is not None and len(path) > 3 and path[2] == "equipment"
-                         and isinstance(path[3], int) else None)
-            entries.append(ReportEntry(pointer=ptr, name=_facility_name(doc, index),
-                                       kind="equipment" if equipment is not None else
-                                       ("facility" if index is not None else "document"),
-                                       facility=index, equipment=equipment, reason=message))
+            equipment = (
+                path[3]
+                if index is not None
+                and len(path) > 3
+                and path[2] == "equipment"
+                and isinstance(path[3], int)
+                else None
+            )
+            entries.append(
+                ReportEntry(
+                    pointer=ptr,
+                    name=_facility_name(doc, index),
+                    kind="equipment"
+                    if equipment is not None
+                    else ("facility" if index is not None else "document"),
+                    facility=index,
+                    equipment=equipment,
+                    reason=message,
+                )
+            )
     return sorted(entries, key=lambda e: _pointer_sort_key(e.pointer))
 
 
@@ -499,32 +611,58 @@ def _pointer_sort_key(ptr: str) -> list[tuple[int, Any]]:
 
 # Model field → where it lives in a facility / an equipment item (for reports and errors).
 SITE_POINTERS = {
-    "name": "/name", "description": "/description", "street": "/location/address/street",
-    "postcode": "/location/address/postalCode", "city": "/location/address/city",
-    "latitude": "/location/gps/latitude", "longitude": "/location/gps/longitude",
-    "access_type": "/accessType", "wheelchair_access": "/wheelchairAccessibility",
-    "languages": "/languages", "email": "/contact/email", "phone": "/contact/phone",
-    "is_listed": "/x-reproduce/listed", "commune": "/x-reproduce/commune",
-    "slug": "/x-reproduce/site", "processes": "/manufacturingProcesses",
+    "name": "/name",
+    "description": "/description",
+    "street": "/location/address/street",
+    "postcode": "/location/address/postalCode",
+    "city": "/location/address/city",
+    "latitude": "/location/gps/latitude",
+    "longitude": "/location/gps/longitude",
+    "access_type": "/accessType",
+    "wheelchair_access": "/wheelchairAccessibility",
+    "languages": "/languages",
+    "email": "/contact/email",
+    "phone": "/contact/phone",
+    "is_listed": "/x-reproduce/listed",
+    "commune": "/x-reproduce/commune",
+    "slug": "/x-reproduce/site",
+    "processes": "/manufacturingProcesses",
     "opening_hours": "/x-reproduce/openingHours",
 }
 MACHINE_POINTERS = {
-    "name": "/x-reproduce/name", "make": "/make", "model": "/model", "year": "/x-reproduce/year",
-    "quantity": "/quantity", "condition": "/condition", "description": "/notes",
-    "envelope_x_mm": "/x-reproduce/envelope/x", "envelope_y_mm": "/x-reproduce/envelope/y",
-    "envelope_z_mm": "/x-reproduce/envelope/z", "max_thickness_mm": "/x-reproduce/maxThicknessMm",
-    "laser_power_w": "/x-reproduce/laserPowerW", "spindle_power_w": "/x-reproduce/spindlePowerW",
-    "axes": "/x-reproduce/axes", "tolerance_class": "/x-reproduce/toleranceClass",
-    "properties": "/x-reproduce/properties", "hourly_rate": "/x-reproduce/hourlyRate",
+    "name": "/x-reproduce/name",
+    "make": "/make",
+    "model": "/model",
+    "year": "/x-reproduce/year",
+    "quantity": "/quantity",
+    "condition": "/condition",
+    "description": "/notes",
+    "envelope_x_mm": "/x-reproduce/envelope/x",
+    "envelope_y_mm": "/x-reproduce/envelope/y",
+    "envelope_z_mm": "/x-reproduce/envelope/z",
+    "max_thickness_mm": "/x-reproduce/maxThicknessMm",
+    "laser_power_w": "/x-reproduce/laserPowerW",
+    "spindle_power_w": "/x-reproduce/spindlePowerW",
+    "axes": "/x-reproduce/axes",
+    "tolerance_class": "/x-reproduce/toleranceClass",
+    "properties": "/x-reproduce/properties",
+    "hourly_rate": "/x-reproduce/hourlyRate",
     "requires_trained_operator": "/x-reproduce/trainedOperator",
-    "process": "/manufacturingProcess", "extra_processes": "/manufacturingProcess",
+    "process": "/manufacturingProcess",
+    "extra_processes": "/manufacturingProcess",
     "materials": "/materialsWorked",
 }
-_MACHINE_X_FIELDS = {"year": "year", "maxThicknessMm": "max_thickness_mm",
-                     "laserPowerW": "laser_power_w", "spindlePowerW": "spindle_power_w",
-                     "axes": "axes", "toleranceClass": "tolerance_class",
-                     "hourlyRate": "hourly_rate", "trainedOperator": "requires_trained_operator",
-                     "properties": "properties"}
+_MACHINE_X_FIELDS = {
+    "year": "year",
+    "maxThicknessMm": "max_thickness_mm",
+    "laserPowerW": "laser_power_w",
+    "spindlePowerW": "spindle_power_w",
+    "axes": "axes",
+    "toleranceClass": "tolerance_class",
+    "hourlyRate": "hourly_rate",
+    "trainedOperator": "requires_trained_operator",
+    "properties": "properties",
+}
 _DECIMAL_FIELDS = {"max_thickness_mm", "hourly_rate"}
 _COORDINATE = Decimal("0.00001")
 
@@ -560,12 +698,16 @@ def _same(current: Any, wanted: Any) -> bool:
     return bool(current == wanted)
 
 
-def _validation_problems(exc: ValidationError, base: str,
-                         pointers: dict[str, str]) -> list[tuple[str, str]]:
+def _validation_problems(
+    exc: ValidationError, base: str, pointers: dict[str, str]
+) -> list[tuple[str, str]]:
     if hasattr(exc, "error_dict"):
-        return [(base + pointers.get(name, ""), str(message))
-                for name, errors in exc.error_dict.items()
-                for error in errors for message in error.messages]
+        return [
+            (base + pointers.get(name, ""), str(message))
+            for name, errors in exc.error_dict.items()
+            for error in errors
+            for message in error.messages
+        ]
     return [(base, str(m)) for m in exc.messages]
 
 
@@ -586,29 +728,46 @@ class _Importer:
         self.actor, self.organization, self.report = actor, organization, report
         self.taxonomy = Taxonomy.load()
         self.communes = {c.nis_code: c for c in Commune.objects.all()}
-        sites = list(Site.objects.owned_by(organization)
-                     .prefetch_related("processes", "opening_hours"))
+        sites = list(
+            Site.objects.owned_by(organization).prefetch_related("processes", "opening_hours")
+        )
         self.by_slug = {s.slug: s for s in sites}
         self.by_place = {_key(s.name, s.postcode): s for s in sites}
         self.machines: dict[int, dict[tuple[str, ...], Machine]] = defaultdict(dict)
-        for machine in (Machine.objects.owned_by(organization).select_related("process")
-                        .prefetch_related("materials", "extra_processes")):
+        for machine in (
+            Machine.objects.owned_by(organization)
+            .select_related("process")
+            .prefetch_related("materials", "extra_processes")
+        ):
             key = _key(machine.name, machine.make, machine.model)
             self.machines[machine.site_id][key] = machine
         self.claimed: set[int] = set()
 
     # -- resolving
 
-    def _terms(self, urls: list[str], table: dict[str, Any], base: str,
-               problems: list[tuple[str, str]], what: str) -> list[Any]:
+    def _terms(
+        self,
+        urls: list[str],
+        table: dict[str, Any],
+        base: str,
+        problems: list[tuple[str, str]],
+        what: str,
+    ) -> list[Any]:
         found = []
         for i, url in enumerate(urls):
             term = table.get(wikipedia_key(url))
             if term is None:
-                message = (_("Unknown process “%(url)s”: no process of the ReProduce taxonomy has "
-                             "this Wikipedia address.") if what == "process" else
-                           _("Unknown material “%(url)s”: no material of the ReProduce taxonomy "
-                             "has this Wikipedia address."))
+                message = (
+                    _(
+                        "Unknown process “%(url)s”: no process of the ReProduce taxonomy has "
+                        "this Wikipedia address."
+                    )
+                    if what == "process"
+                    else _(
+                        "Unknown material “%(url)s”: no material of the ReProduce taxonomy "
+                        "has this Wikipedia address."
+                    )
+                )
                 problems.append((f"{base}/{i}", message % {"url": _shown(url)}))
             elif term not in found:
                 found.append(term)
@@ -617,24 +776,42 @@ class _Importer:
     def _check_owner(self, x: dict[str, Any], base: str, problems: list[tuple[str, str]]) -> None:
         named = x.get("organization")
         if named is not None and named != self.organization.slug:
-            problems.append((base + "/x-reproduce/organization",
-                             _("Forged organisation: this facility belongs to “%(named)s”, not to "
-                               "“%(org)s” which is importing. Remove x-reproduce.organization to "
-                               "adopt the facility.") % {"named": _shown(named),
-                                                        "org": self.organization.slug}))
+            problems.append(
+                (
+                    base + "/x-reproduce/organization",
+                    _(
+                        "Forged organisation: this facility belongs to “%(named)s”, not to "
+                        "“%(org)s” which is importing. Remove x-reproduce.organization to "
+                        "adopt the facility."
+                    )
+                    % {"named": _shown(named), "org": self.organization.slug},
+                )
+            )
         number = x.get("enterpriseNumber")
         own = re.sub(r"\D", "", self.organization.enterprise_number)
         if number and re.sub(r"\D", "", number) != own:
-            problems.append((base + "/x-reproduce/enterpriseNumber",
-                             _("Forged organisation: the enterprise number %(number)s is not the "
-                               "importing organisation's.") % {"number": _shown(number)}))
+            problems.append(
+                (
+                    base + "/x-reproduce/enterpriseNumber",
+                    _(
+                        "Forged organisation: the enterprise number %(number)s is not the "
+                        "importing organisation's."
+                    )
+                    % {"number": _shown(number)},
+                )
+            )
 
-    def _location(self, data: dict[str, Any], base: str,
-                  problems: list[tuple[str, str]]) -> dict[str, Any]:
+    def _location(
+        self, data: dict[str, Any], base: str, problems: list[tuple[str, str]]
+    ) -> dict[str, Any]:
         address, gps = data["location"]["address"], data["location"]["gps"]
         if address.get("country", "BE") != "BE":
-            problems.append((base + "/location/address/country",
-                             _("ReProduce only records facilities in Belgium (country BE).")))
+            problems.append(
+                (
+                    base + "/location/address/country",
+                    _("ReProduce only records facilities in Belgium (country BE)."),
+                )
+            )
         lat = Decimal(str(gps["latitude"])).quantize(_COORDINATE, rounding=ROUND_HALF_UP)
         lon = Decimal(str(gps["longitude"])).quantize(_COORDINATE, rounding=ROUND_HALF_UP)
         try:
@@ -643,14 +820,19 @@ class _Importer:
             problems.append((base + "/location/gps", str(exc.messages[0])))
         parts = (address["street"].strip(), address.get("number", "").strip())
         street = " ".join(p for p in parts if p)
-        values: dict[str, Any] = {"street": street, "postcode": address["postalCode"],
-                                  "latitude": lat, "longitude": lon}
+        values: dict[str, Any] = {
+            "street": street,
+            "postcode": address["postalCode"],
+            "latitude": lat,
+            "longitude": lon,
+        }
         if "city" in address:
             values["city"] = address["city"]
         return values
 
-    def _hours(self, periods: list[dict[str, Any]], base: str,
-               problems: list[tuple[str, str]]) -> list[services.Period]:
+    def _hours(
+        self, periods: list[dict[str, Any]], base: str, problems: list[tuple[str, str]]
+    ) -> list[services.Period]:
         result = []
         for i, p in enumerate(periods):
             opens, closes = time.fromisoformat(p["opens"]), time.fromisoformat(p["closes"])
@@ -667,8 +849,9 @@ class _Importer:
                 break
         return result
 
-    def _site_values(self, data: dict[str, Any], x: dict[str, Any], base: str,
-                     problems: list[tuple[str, str]]) -> dict[str, Any]:
+    def _site_values(
+        self, data: dict[str, Any], x: dict[str, Any], base: str, problems: list[tuple[str, str]]
+    ) -> dict[str, Any]:
         values = {"name": data["name"], **self._location(data, base, problems)}
         if "description" in data:
             values["description"] = data["description"]
@@ -689,24 +872,44 @@ class _Importer:
         if "commune" in x:
             commune = self.communes.get(x["commune"])
             if commune is None:
-                problems.append((base + "/x-reproduce/commune",
-                                 _("Unknown commune code “%(code)s”.") % {"code": x["commune"]}))
+                problems.append(
+                    (
+                        base + "/x-reproduce/commune",
+                        _("Unknown commune code “%(code)s”.") % {"code": x["commune"]},
+                    )
+                )
             values["commune"] = commune
         return values
 
-    def _equipment_plan(self, item: dict[str, Any], base: str,
-                        problems: list[tuple[str, str]]) -> dict[str, Any]:
+    def _equipment_plan(
+        self, item: dict[str, Any], base: str, problems: list[tuple[str, str]]
+    ) -> dict[str, Any]:
         x = item.get("x-reproduce", {})
         listed = item.get("manufacturingProcess")
         urls = listed or ([item["equipmentType"]] if "equipmentType" in item else [])
         where = base + ("/manufacturingProcess" if listed else "/equipmentType")
         processes = self._terms(urls, self.taxonomy.processes, where, problems, "process")
         if not urls:
-            problems.append((base, _("Say which process the machine does (manufacturingProcess "
-                                     "or equipmentType).")))
-        materials = (self._terms(item["materialsWorked"], self.taxonomy.materials,
-                                 base + "/materialsWorked", problems, "material")
-                     if "materialsWorked" in item else None)
+            problems.append(
+                (
+                    base,
+                    _(
+                        "Say which process the machine does (manufacturingProcess "
+                        "or equipmentType)."
+                    ),
+                )
+            )
+        materials = (
+            self._terms(
+                item["materialsWorked"],
+                self.taxonomy.materials,
+                base + "/materialsWorked",
+                problems,
+                "material",
+            )
+            if "materialsWorked" in item
+            else None
+        )
         values: dict[str, Any] = {k: item[k] for k in ("make", "model", "quantity") if k in item}
         if "condition" in item:
             values["condition"] = OKW_TO_CONDITION[item["condition"]]
@@ -717,13 +920,20 @@ class _Importer:
         for key, name in _MACHINE_X_FIELDS.items():
             if key in x:
                 values[name] = _decimal(x[key]) if name in _DECIMAL_FIELDS else x[key]
-        label = plain_text(x.get("name") or " ".join(
-            p for p in (item.get("make", ""), item.get("model", "")) if p.strip())
-            or (processes[0].label_fr if processes else ""))
+        label = plain_text(
+            x.get("name")
+            or " ".join(p for p in (item.get("make", ""), item.get("model", "")) if p.strip())
+            or (processes[0].label_fr if processes else "")
+        )
         values["name"] = label[:150]
-        return {"values": values, "process": processes[0] if processes else None,
-                "extra": processes[1:] if item.get("manufacturingProcess") else None,
-                "materials": materials, "demo": bool(x.get("demo", False)), "pointer": base}
+        return {
+            "values": values,
+            "process": processes[0] if processes else None,
+            "extra": processes[1:] if item.get("manufacturingProcess") else None,
+            "materials": materials,
+            "demo": bool(x.get("demo", False)),
+            "pointer": base,
+        }
 
     def plan(self, index: int, data: dict[str, Any]) -> _Plan:
         base = pointer("facilities", index)
@@ -731,24 +941,44 @@ class _Importer:
         problems: list[tuple[str, str]] = []
         self._check_owner(x, base, problems)
         values = self._site_values(data, x, base, problems)
-        processes = (self._terms(data["manufacturingProcesses"], self.taxonomy.processes,
-                                 base + "/manufacturingProcesses", problems, "process")
-                     if "manufacturingProcesses" in data else None)
+        processes = (
+            self._terms(
+                data["manufacturingProcesses"],
+                self.taxonomy.processes,
+                base + "/manufacturingProcesses",
+                problems,
+                "process",
+            )
+            if "manufacturingProcesses" in data
+            else None
+        )
         # typicalMaterials is derived from the machines: not stored, so not checked either.
-        hours = (self._hours(x["openingHours"], base + "/x-reproduce/openingHours", problems)
-                 if "openingHours" in x else None)
-        equipment = [self._equipment_plan(item, f"{base}/equipment/{j}", problems)
-                     for j, item in enumerate(data.get("equipment", []))]
+        hours = (
+            self._hours(x["openingHours"], base + "/x-reproduce/openingHours", problems)
+            if "openingHours" in x
+            else None
+        )
+        equipment = [
+            self._equipment_plan(item, f"{base}/equipment/{j}", problems)
+            for j, item in enumerate(data.get("equipment", []))
+        ]
         if problems:
             raise _Rejected(problems)
-        return _Plan(values=values, processes=processes, hours=hours, slug=x.get("site"),
-                     is_demo=bool(x.get("demo", False)), equipment=equipment)
+        return _Plan(
+            values=values,
+            processes=processes,
+            hours=hours,
+            slug=x.get("site"),
+            is_demo=bool(x.get("demo", False)),
+            equipment=equipment,
+        )
 
     # -- writing
 
     def _match(self, plan: _Plan) -> Site | None:
         site = self.by_slug.get(plan.slug or "") or self.by_place.get(
-            _key(plain_text(plan.values["name"]), plan.values["postcode"]))
+            _key(plain_text(plan.values["name"]), plan.values["postcode"])
+        )
         return site
 
     def _free_slug(self, slug: str | None) -> str | None:
@@ -762,13 +992,14 @@ class _Importer:
         wanted["name"] = plain_text(wanted["name"])
         if "description" in wanted:
             wanted["description"] = clean_html(wanted["description"])
-        changed = {k: v for k, v in plan.values.items()
-                   if not _same(getattr(site, k), wanted[k])}
+        changed = {k: v for k, v in plan.values.items() if not _same(getattr(site, k), wanted[k])}
         processes_changed = plan.processes is not None and (
-            {p.pk for p in plan.processes} != {p.pk for p in site.processes.all()})
+            {p.pk for p in plan.processes} != {p.pk for p in site.processes.all()}
+        )
         current_hours = sorted((h.weekday, h.opens, h.closes) for h in site.opening_hours.all())
         hours_changed = plan.hours is not None and (
-            sorted((p.weekday, p.opens, p.closes) for p in plan.hours) != current_hours)
+            sorted((p.weekday, p.opens, p.closes) for p in plan.hours) != current_hours
+        )
         return changed, processes_changed, hours_changed
 
     def write(self, index: int, data: dict[str, Any], plan: _Plan) -> None:
@@ -776,8 +1007,17 @@ class _Importer:
         entry = ReportEntry(pointer=base, name=plain_text(data["name"])[:150], facility=index)
         site = self._match(plan)
         if site is not None and site.pk in self.claimed:
-            raise _Rejected([(base, _("Another facility of this file already describes the same "
-                                      "site (same short name, or same name and postcode)."))])
+            raise _Rejected(
+                [
+                    (
+                        base,
+                        _(
+                            "Another facility of this file already describes the same "
+                            "site (same short name, or same name and postcode)."
+                        ),
+                    )
+                ]
+            )
         try:
             if site is None:
                 site = self._create_site(plan)
@@ -794,8 +1034,13 @@ class _Importer:
         slug = self._free_slug(plan.slug)
         if slug:
             values["slug"] = slug
-        site = services.create_site(actor=self.actor, organization=self.organization, values=values,
-                                    processes=plan.processes, is_demo=plan.is_demo)
+        site = services.create_site(
+            actor=self.actor,
+            organization=self.organization,
+            values=values,
+            processes=plan.processes,
+            is_demo=plan.is_demo,
+        )
         if plan.hours:
             services.set_opening_hours(actor=self.actor, site=site, periods=plan.hours)
         self.by_slug[site.slug] = site
@@ -805,14 +1050,20 @@ class _Importer:
     def _update_site(self, site: Site, plan: _Plan, entry: ReportEntry) -> None:
         changed, processes_changed, hours_changed = self._site_changes(site, plan)
         if changed or processes_changed:
-            services.update_site(actor=self.actor, site=site, values=changed,
-                                 processes=plan.processes if processes_changed else None)
+            services.update_site(
+                actor=self.actor,
+                site=site,
+                values=changed,
+                processes=plan.processes if processes_changed else None,
+            )
         if hours_changed:
             assert plan.hours is not None
             services.set_opening_hours(actor=self.actor, site=site, periods=plan.hours)
-        entry.fields = sorted([SITE_POINTERS[k][1:] for k in changed]
-                              + (["manufacturingProcesses"] if processes_changed else [])
-                              + (["x-reproduce/openingHours"] if hours_changed else []))
+        entry.fields = sorted(
+            [SITE_POINTERS[k][1:] for k in changed]
+            + (["manufacturingProcesses"] if processes_changed else [])
+            + (["x-reproduce/openingHours"] if hours_changed else [])
+        )
         (self.report.updated if entry.fields else self.report.unchanged).append(entry)
 
     def _write_machines(self, index: int, site: Site, plan: _Plan) -> None:
@@ -821,11 +1072,20 @@ class _Importer:
         for j, item in enumerate(plan.equipment):
             values = item["values"]
             key = _key(values["name"], values.get("make", ""), values.get("model", ""))
-            entry = ReportEntry(pointer=item["pointer"], name=values["name"], kind="equipment",
-                                facility=index, equipment=j)
+            entry = ReportEntry(
+                pointer=item["pointer"],
+                name=values["name"],
+                kind="equipment",
+                facility=index,
+                equipment=j,
+            )
             if key in seen:
-                problems.append((item["pointer"], _("Another machine of this facility has the same "
-                                                    "name, make and model.")))
+                problems.append(
+                    (
+                        item["pointer"],
+                        _("Another machine of this facility has the same name, make and model."),
+                    )
+                )
                 continue
             seen.add(key)
             try:
@@ -835,25 +1095,33 @@ class _Importer:
         if problems:
             raise _Rejected(problems)
 
-    def _write_machine(self, site: Site, key: tuple[str, ...], item: dict[str, Any],
-                       entry: ReportEntry) -> None:
+    def _write_machine(
+        self, site: Site, key: tuple[str, ...], item: dict[str, Any], entry: ReportEntry
+    ) -> None:
         machine = self.machines[site.pk].get(key)
         if machine is None:
             machine = services.create_machine(
-                actor=self.actor, site=site, process=item["process"], values=item["values"],
-                materials=item["materials"], extra_processes=item["extra"] or [],
-                is_demo=item["demo"])
+                actor=self.actor,
+                site=site,
+                process=item["process"],
+                values=item["values"],
+                materials=item["materials"],
+                extra_processes=item["extra"] or [],
+                is_demo=item["demo"],
+            )
             self.machines[site.pk][key] = machine
             self.report.created.append(entry)
             return
         fields = self._machine_changes(machine, item)
         if fields:
             services.update_machine(
-                actor=self.actor, machine=machine,
+                actor=self.actor,
+                machine=machine,
                 values={k: v for k, v in item["values"].items() if k in fields},
                 process=item["process"] if "process" in fields else None,
                 materials=item["materials"] if "materials" in fields else None,
-                extra_processes=item["extra"] if "extra_processes" in fields else None)
+                extra_processes=item["extra"] if "extra_processes" in fields else None,
+            )
         entry.fields = sorted({MACHINE_POINTERS[f][1:] for f in fields})
         (self.report.updated if fields else self.report.unchanged).append(entry)
 
@@ -866,10 +1134,12 @@ class _Importer:
         if item["process"] is not None and item["process"].pk != machine.process_id:
             fields.append("process")
         if item["extra"] is not None and (
-                {p.pk for p in item["extra"]} != {p.pk for p in machine.extra_processes.all()}):
+            {p.pk for p in item["extra"]} != {p.pk for p in machine.extra_processes.all()}
+        ):
             fields.append("extra_processes")
         if item["materials"] is not None and (
-                {m.pk for m in item["materials"]} != {m.pk for m in machine.materials.all()}):
+            {m.pk for m in item["materials"]} != {m.pk for m in machine.materials.all()}
+        ):
             fields.append("materials")
         return fields
 
@@ -883,14 +1153,21 @@ class _Importer:
                 name = plain_text(data["name"])[:150]
                 for ptr, reason in rejected.problems:
                     equipment = re.match(r"^/facilities/\d+/equipment/(\d+)", ptr)
-                    self.report.reject(ReportEntry(
-                        pointer=ptr, name=name, facility=index, reason=reason,
-                        kind="equipment" if equipment else "facility",
-                        equipment=int(equipment[1]) if equipment else None))
+                    self.report.reject(
+                        ReportEntry(
+                            pointer=ptr,
+                            name=name,
+                            facility=index,
+                            reason=reason,
+                            kind="equipment" if equipment else "facility",
+                            equipment=int(equipment[1]) if equipment else None,
+                        )
+                    )
 
 
-def import_facilities(*, actor: Actor, organization: Organization, document: dict[str, Any],
-                      dry_run: bool) -> ImportReport:
+def import_facilities(
+    *, actor: Actor, organization: Organization, document: dict[str, Any], dry_run: bool
+) -> ImportReport:
     """Import an OKW network document into ``organization``; all or nothing.
 
     Facilities are matched to the organisation's sites by ``x-reproduce.site`` short name, then
@@ -909,14 +1186,19 @@ def import_facilities(*, actor: Actor, organization: Organization, document: dic
     if any(e.facility is None for e in problems):
         return report  # the envelope itself is wrong: the facilities cannot be trusted
     with transaction.atomic():
-        _Importer(actor, organization, report).run(document["facilities"],
-                                                   skip={e.facility for e in problems
-                                                         if e.facility is not None})
+        _Importer(actor, organization, report).run(
+            document["facilities"], skip={e.facility for e in problems if e.facility is not None}
+        )
         if report.ok and not dry_run and (report.created or report.updated):
             # One event tying the sites' and machines' own events to the file they came from.
-            audit.record(actor=actor, action="okw.imported", object_type="okw.document",
-                         object_id=digest(json.dumps(document, sort_keys=True).encode()),
-                         organization_id=organization.pk, changes=report.counts())
+            audit.record(
+                actor=actor,
+                action="okw.imported",
+                object_type="okw.document",
+                object_id=digest(json.dumps(document, sort_keys=True).encode()),
+                organization_id=organization.pk,
+                changes=report.counts(),
+            )
         if dry_run or not report.ok:
             transaction.set_rollback(True)
     if not report.ok:
@@ -931,5 +1213,4 @@ def facilities_page(actor: Actor, offset: int, limit: int) -> tuple[list[dict[st
     """One page of the export (for the paginated API)."""
     sites = facility_queryset(actor)
     count = sites.count()
-    return facilities_for(actor, list(sites[offset: offset + limit])), count
-
+    return facilities_for(actor, list(sites[offset : offset + limit])), count

@@ -85,9 +85,11 @@ def _importing_organization(request: HttpRequest) -> Organization:
         if len(actor.organization_ids) != 1:
             if not actor.organization_ids:
                 raise PermissionDenied(_("Only members of an organisation can import."))
-            raise ApiError(422, "organization_required",
-                           _("Say which of your organisations imports: "
-                             "?organization=<short name>."))
+            raise ApiError(
+                422,
+                "organization_required",
+                _("Say which of your organisations imports: ?organization=<short name>."),
+            )
         return Organization.objects.get(pk=next(iter(actor.organization_ids)))
     org = Organization.objects.filter(slug=slug, pk__in=list(actor.organization_ids)).first()
     if org is None:
@@ -127,17 +129,31 @@ def _import_guard(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@router.post("/import", response={200: ImportReportOut, 413: ErrorOut, 422: ErrorOut},
-             summary="Import an OKW document into your organisation",
-             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-                 "schema": {"type": "object",
-                            "description": "An OKW network document (okw-network.schema.json), "
-                                           "at most 5 MB."}}}}})
+@router.post(
+    "/import",
+    response={200: ImportReportOut, 413: ErrorOut, 422: ErrorOut},
+    summary="Import an OKW document into your organisation",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "An OKW network document (okw-network.schema.json), "
+                        "at most 5 MB.",
+                    }
+                }
+            },
+        }
+    },
+)
 @access("member", perm="okw.import")
 @_import_guard
 @idempotent
-def import_document(request: HttpRequest, organization: str = "",
-                    dry_run: bool = False) -> tuple[int, dict[str, Any]]:
+def import_document(
+    request: HttpRequest, organization: str = "", dry_run: bool = False
+) -> tuple[int, dict[str, Any]]:
     """Create or update your organisation's sites and machines from an OKW document.
 
     All or nothing: when any field is rejected nothing is saved and the answer is 422
@@ -153,10 +169,15 @@ def import_document(request: HttpRequest, organization: str = "",
             raise ApiError(413, "request_too_large", exc.message) from exc
         report = okw.ImportReport.refused(org.slug, dry_run, exc.message)
     else:
-        report = okw.import_facilities(actor=actor, organization=org, document=document,
-                                       dry_run=dry_run)
+        report = okw.import_facilities(
+            actor=actor, organization=org, document=document, dry_run=dry_run
+        )
     if not report.ok:
-        raise ApiError(422, "okw_invalid",
-                       _("The document was not imported: %(count)d problems. Nothing was "
-                         "changed.") % {"count": report.rejected_total}, report.as_dict())
+        raise ApiError(
+            422,
+            "okw_invalid",
+            _("The document was not imported: %(count)d problems. Nothing was changed.")
+            % {"count": report.rejected_total},
+            report.as_dict(),
+        )
     return 200, report.as_dict()

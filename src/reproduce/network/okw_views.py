@@ -28,14 +28,22 @@ _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 
 
 class OkwImportForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("OKW file (.json)"), required=False,
-                           help_text=gettext_lazy("At most 5 MB."))
-    text = forms.CharField(label=gettext_lazy("…or paste the document"), required=False,
-                           widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
-                           help_text=gettext_lazy("For large documents, upload the file instead."))
+    file = forms.FileField(
+        label=gettext_lazy("OKW file (.json)"),
+        required=False,
+        help_text=gettext_lazy("At most 5 MB."),
+    )
+    text = forms.CharField(
+        label=gettext_lazy("…or paste the document"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text=gettext_lazy("For large documents, upload the file instead."),
+    )
     dry_run = forms.BooleanField(
         label=gettext_lazy("Dry run: check and show what would change, save nothing"),
-        required=False, initial=True)
+        required=False,
+        initial=True,
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -89,18 +97,25 @@ def _take_pending(actor: Actor, org: Organization, digest: str) -> bytes | None:
     return raw if okw.digest(raw) == digest else None
 
 
-def _run(request: HttpRequest, org: Organization, raw: bytes, document: dict[str, Any],
-         dry_run: bool) -> dict[str, Any]:
+def _run(
+    request: HttpRequest, org: Organization, raw: bytes, document: dict[str, Any], dry_run: bool
+) -> dict[str, Any]:
     actor = request.actor  # type: ignore[attr-defined]
-    report = okw.import_facilities(actor=actor, organization=org, document=document,
-                                   dry_run=dry_run)
+    report = okw.import_facilities(
+        actor=actor, organization=org, document=document, dry_run=dry_run
+    )
     context: dict[str, Any] = {"report": report, "counts": report.counts()}
     if report.ok and dry_run:
         context["pending"] = _keep_pending(actor, org, raw)
     elif report.written:
-        messages.success(request, _("The document was imported: %(created)d created, "
-                                    "%(updated)d updated, %(unchanged)d unchanged.")
-                         % report.counts())
+        messages.success(
+            request,
+            _(
+                "The document was imported: %(created)d created, "
+                "%(updated)d updated, %(unchanged)d unchanged."
+            )
+            % report.counts(),
+        )
     return context
 
 
@@ -124,8 +139,9 @@ def import_page(request: HttpRequest) -> HttpResponse:
         form = OkwImportForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
-            context.update(_run(request, org, data["raw"], data["document"],
-                                dry_run=data["dry_run"]))
+            context.update(
+                _run(request, org, data["raw"], data["document"], dry_run=data["dry_run"])
+            )
     context["form"] = form
     return render(request, "network/okw/import.html", context)
 
@@ -134,8 +150,10 @@ def import_page(request: HttpRequest) -> HttpResponse:
 def export_json(request: HttpRequest) -> HttpResponse:
     """Download the OKW document of everything the current person may see."""
     document = okw.export_facilities(request.actor)  # type: ignore[attr-defined]
-    response = HttpResponse(json.dumps(document, ensure_ascii=False, indent=2),
-                            content_type="application/json; charset=utf-8")
+    response = HttpResponse(
+        json.dumps(document, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
+    )
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="reproduce-okw-{stamp}.json"'
     return response

@@ -60,7 +60,9 @@ class SiteOut(Schema):
     languages: list[str]
     services: list[str] = Field(description="Codes of the processes offered as services")
     opening_hours: list[OpeningHoursOut]
-    email: str | None = Field(None, description="Only when the organisation shares its contacts with you")
+    email: str | None = Field(
+        None, description="Only when the organisation shares its contacts with you"
+    )
     phone: str | None = None
     is_demo: bool
 
@@ -87,7 +89,9 @@ class MachineOut(Schema):
     axes: int | None
     tolerance_class: str
     requires_trained_operator: bool
-    hourly_rate: Decimal | None = Field(None, description="Only when the organisation shares its prices with you")
+    hourly_rate: Decimal | None = Field(
+        None, description="Only when the organisation shares its prices with you"
+    )
     is_demo: bool
 
 
@@ -95,7 +99,9 @@ class MatchOut(Schema):
     site: SiteOut
     score: float
     distance_km: float | None
-    free_days: int | None = Field(None, description="Open, unblocked days in the period (null: not shared)")
+    free_days: int | None = Field(
+        None, description="Open, unblocked days in the period (null: not shared)"
+    )
     reasons: list[str]
     machines: list[MachineOut]
 
@@ -107,7 +113,9 @@ class CapabilityFilters(Schema):
     min_x_mm: int | None = Field(None, ge=1)
     min_y_mm: int | None = Field(None, ge=1)
     min_z_mm: int | None = Field(None, ge=1)
-    tolerance: str = Field("", pattern="^[fmcv]?$", description="ISO 2768-1 class needed: f, m, c or v")
+    tolerance: str = Field(
+        "", pattern="^[fmcv]?$", description="ISO 2768-1 class needed: f, m, c or v"
+    )
     commune: str = Field("", description="NIS code of a Brussels commune")
     near_lat: float | None = None
     near_lon: float | None = None

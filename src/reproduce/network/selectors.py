@@ -40,8 +40,9 @@ def visible_groups(actor: Actor, organization_ids: set[int]) -> dict[int, set[st
     policies = SharingPolicy.objects.unscoped("reading sharing choices")
     chosen: dict[int, dict[str, str]] = defaultdict(dict)
     named_ids: list[int] = []
-    for pk, org_id, group, audience in (policies.filter(organization_id__in=others)
-                                        .values_list("pk", "organization_id", "group", "audience")):
+    for pk, org_id, group, audience in policies.filter(organization_id__in=others).values_list(
+        "pk", "organization_id", "group", "audience"
+    ):
         chosen[org_id][group] = audience
         if audience == Audience.NAMED and actor.organization_ids:
             named_ids.append(pk)
@@ -50,18 +51,22 @@ def visible_groups(actor: Actor, organization_ids: set[int]) -> dict[int, set[st
     if named_ids:
         through = SharingPolicy.shared_with.through
         named_for_me = set(
-            through.objects.filter(sharingpolicy_id__in=named_ids,
-                                   organization_id__in=list(actor.organization_ids))
-            .values_list("sharingpolicy__organization_id", "sharingpolicy__group"))
-    result: dict[int, set[str]] = {pk: set(FieldGroup.values) for pk in organization_ids
-                                   if pk in actor.organization_ids}
+            through.objects.filter(
+                sharingpolicy_id__in=named_ids, organization_id__in=list(actor.organization_ids)
+            ).values_list("sharingpolicy__organization_id", "sharingpolicy__group")
+        )
+    result: dict[int, set[str]] = {
+        pk: set(FieldGroup.values) for pk in organization_ids if pk in actor.organization_ids
+    }
     for org_id in others:
         groups = set()
         for group in FieldGroup.values:
             audience = chosen[org_id].get(group, DEFAULT_AUDIENCE[FieldGroup(group)])
-            if (audience == Audience.PUBLIC
-                    or (audience == Audience.NETWORK and actor.is_network_member)
-                    or (audience == Audience.NAMED and (org_id, group) in named_for_me)):
+            if (
+                audience == Audience.PUBLIC
+                or (audience == Audience.NETWORK and actor.is_network_member)
+                or (audience == Audience.NAMED and (org_id, group) in named_for_me)
+            ):
                 groups.add(group)
         result[org_id] = groups
     return result
@@ -107,7 +112,9 @@ class CapabilityQuery:
 
     @property
     def wants_machine(self) -> bool:
-        return bool(self.material or self.min_x_mm or self.min_y_mm or self.min_z_mm or self.tolerance)
+        return bool(
+            self.material or self.min_x_mm or self.min_y_mm or self.min_z_mm or self.tolerance
+        )
 
     @property
     def has_window(self) -> bool:
@@ -142,7 +149,9 @@ def _either_text_q(actor: Actor, words: list[str]) -> Q:
     q = Q()
     for word in words:
         machine_word = Exists(Machine.objects.visible_to(actor).filter(search_text__contains=word))
-        q &= Q(search_text__contains=word) | (Q(site__search_text__contains=word) & ~Q(machine_word))
+        q &= Q(search_text__contains=word) | (
+            Q(site__search_text__contains=word) & ~Q(machine_word)
+        )
     return q
 
 
@@ -155,7 +164,9 @@ def _machine_queryset(actor: Actor, query: CapabilityQuery) -> QuerySet[Machine]
         machines = machines.filter(materials__code=query.material)
     if query.tolerance:
         rank = TOLERANCE_RANK.get(query.tolerance, 3)
-        machines = machines.filter(tolerance_class__in=[c for c, r in TOLERANCE_RANK.items() if r <= rank])
+        machines = machines.filter(
+            tolerance_class__in=[c for c, r in TOLERANCE_RANK.items() if r <= rank]
+        )
     dims = sorted([query.min_x_mm or 0, query.min_y_mm or 0])
     if dims[1]:
         # The part may be turned 90° on the bed: the larger side must fit the larger axis.
@@ -176,8 +187,14 @@ def _site_queryset(actor: Actor, query: CapabilityQuery) -> QuerySet[Site]:
         dlat = query.radius_km / 111.0
         dlon = query.radius_km / (111.0 * max(math.cos(math.radians(query.near_lat)), 0.1))
         sites = sites.filter(
-            latitude__range=(Decimal(str(query.near_lat - dlat)), Decimal(str(query.near_lat + dlat))),
-            longitude__range=(Decimal(str(query.near_lon - dlon)), Decimal(str(query.near_lon + dlon))),
+            latitude__range=(
+                Decimal(str(query.near_lat - dlat)),
+                Decimal(str(query.near_lat + dlat)),
+            ),
+            longitude__range=(
+                Decimal(str(query.near_lon - dlon)),
+                Decimal(str(query.near_lon + dlon)),
+            ),
         )
     return sites
 
@@ -222,23 +239,34 @@ def find_capabilities(actor: Actor, query: CapabilityQuery) -> list[SiteMatch]:
         site_ok = Q(pk__in=list(by_site))
         if query.process and not query.wants_machine:
             declared = Site.processes.through.objects.filter(
-                process_id__in=process_with_descendants(query.process)).values("site_id")
+                process_id__in=process_with_descendants(query.process)
+            ).values("site_id")
             site_ok |= Q(pk__in=declared) & _text_q(words)
         elif words and not (query.process or query.wants_machine):
             site_ok |= _text_q(words)
         sites = sites.filter(site_ok)
     candidates = [
-        _Candidate(pk=pk, organization_id=org, latitude=float(lat), longitude=float(lon), name=name,
-                   machine_ids=sorted(by_site.get(pk, [])))
+        _Candidate(
+            pk=pk,
+            organization_id=org,
+            latitude=float(lat),
+            longitude=float(lon),
+            name=name,
+            machine_ids=sorted(by_site.get(pk, [])),
+        )
         for pk, org, lat, lon, name in sites.order_by().values_list(
-            "pk", "organization_id", "latitude", "longitude", "name")
+            "pk", "organization_id", "latitude", "longitude", "name"
+        )
     ]
     if query.near_lat is not None and query.near_lon is not None:
         for c in candidates:
             c.distance_km = haversine_km(query.near_lat, query.near_lon, c.latitude, c.longitude)
         if query.radius_km:
-            candidates = [c for c in candidates if c.distance_km is not None
-                          and c.distance_km <= query.radius_km]
+            candidates = [
+                c
+                for c in candidates
+                if c.distance_km is not None and c.distance_km <= query.radius_km
+            ]
     groups = visible_groups(actor, {c.organization_id for c in candidates})
     for c in candidates:
         c.groups = groups[c.organization_id]
@@ -251,15 +279,34 @@ def find_capabilities(actor: Actor, query: CapabilityQuery) -> list[SiteMatch]:
 
 
 def _load_matches(actor: Actor, query: CapabilityQuery, best: list[_Candidate]) -> list[SiteMatch]:
-    rows = {s.pk: s for s in Site.objects.visible_to(actor).select_related("organization", "commune")
-            .filter(pk__in=[c.pk for c in best])}
+    rows = {
+        s.pk: s
+        for s in Site.objects.visible_to(actor)
+        .select_related("organization", "commune")
+        .filter(pk__in=[c.pk for c in best])
+    }
     machine_ids = [pk for c in best for pk in c.machine_ids]
-    machines = {m.pk: m for m in Machine.objects.visible_to(actor).filter(pk__in=machine_ids)
-                .select_related("process").prefetch_related("materials")} if machine_ids else {}
+    machines = (
+        {
+            m.pk: m
+            for m in Machine.objects.visible_to(actor)
+            .filter(pk__in=machine_ids)
+            .select_related("process")
+            .prefetch_related("materials")
+        }
+        if machine_ids
+        else {}
+    )
     matches = []
     for c in best:
-        m = SiteMatch(site=rows[c.pk], machines=[machines[pk] for pk in c.machine_ids if pk in machines],
-                      distance_km=c.distance_km, free_days=c.free_days, score=c.score, groups=c.groups)
+        m = SiteMatch(
+            site=rows[c.pk],
+            machines=[machines[pk] for pk in c.machine_ids if pk in machines],
+            distance_km=c.distance_km,
+            free_days=c.free_days,
+            score=c.score,
+            groups=c.groups,
+        )
         m.reasons = _reasons(query, m)
         matches.append(m)
     return matches
@@ -269,8 +316,9 @@ def _window_days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)][:366]
 
 
-def _apply_availability(actor: Actor, query: CapabilityQuery,
-                        candidates: list[_Candidate]) -> list[_Candidate]:
+def _apply_availability(
+    actor: Actor, query: CapabilityQuery, candidates: list[_Candidate]
+) -> list[_Candidate]:
     """Keep sites with at least one open, unblocked day in the window (when they share it).
 
     Sites that do not share their capacity with the actor stay, marked "not shared", so
@@ -281,24 +329,33 @@ def _apply_availability(actor: Actor, query: CapabilityQuery,
     shared = [c for c in candidates if FieldGroup.CAPACITY in c.groups]
     site_ids = [c.pk for c in shared]
     hours: dict[int, set[int]] = defaultdict(set)
-    for site_id, weekday in (OpeningHours.objects.unscoped("capacity shared, filtered below")
-                             .filter(site_id__in=site_ids).values_list("site_id", "weekday")):
+    for site_id, weekday in (
+        OpeningHours.objects.unscoped("capacity shared, filtered below")
+        .filter(site_id__in=site_ids)
+        .values_list("site_id", "weekday")
+    ):
         hours[site_id].add(weekday)
     closed: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    for site_id, start, end in (Closure.objects.unscoped("capacity shared, filtered below")
-                                .filter(site_id__in=site_ids, start_date__lte=query.available_to,
-                                        end_date__gte=query.available_from)
-                                .values_list("site_id", "start_date", "end_date")):
+    for site_id, start, end in (
+        Closure.objects.unscoped("capacity shared, filtered below")
+        .filter(
+            site_id__in=site_ids,
+            start_date__lte=query.available_to,
+            end_date__gte=query.available_from,
+        )
+        .values_list("site_id", "start_date", "end_date")
+    ):
         closed[site_id].append((start, end))
     tz = timezone.get_current_timezone()
     window_start = datetime.combine(query.available_from, time.min, tz)
     window_end = datetime.combine(query.available_to, time.max, tz)
     blocked: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     machine_ids = [pk for c in shared for pk in c.machine_ids]
-    for machine_id, start, end in (MachineUnavailability.objects.unscoped("capacity shared, filtered below")
-                                   .filter(machine_id__in=machine_ids, starts_at__lt=window_end,
-                                           ends_at__gt=window_start)
-                                   .values_list("machine_id", "starts_at", "ends_at")):
+    for machine_id, start, end in (
+        MachineUnavailability.objects.unscoped("capacity shared, filtered below")
+        .filter(machine_id__in=machine_ids, starts_at__lt=window_end, ends_at__gt=window_start)
+        .values_list("machine_id", "starts_at", "ends_at")
+    ):
         blocked[machine_id].append((start, end))
     kept = []
     for c in candidates:
@@ -306,11 +363,16 @@ def _apply_availability(actor: Actor, query: CapabilityQuery,
             c.free_days = None
             kept.append(c)
             continue
-        open_days = [d for d in days
-                     if (not hours[c.pk] or d.weekday() in hours[c.pk])
-                     and not any(s <= d <= e for s, e in closed[c.pk])]
+        open_days = [
+            d
+            for d in days
+            if (not hours[c.pk] or d.weekday() in hours[c.pk])
+            and not any(s <= d <= e for s, e in closed[c.pk])
+        ]
         if c.machine_ids:
-            c.machine_ids = [pk for pk in c.machine_ids if _has_free_day(open_days, blocked[pk], tz)]
+            c.machine_ids = [
+                pk for pk in c.machine_ids if _has_free_day(open_days, blocked[pk], tz)
+            ]
             if not c.machine_ids:
                 continue
         c.free_days = len(open_days)
@@ -330,7 +392,10 @@ def _has_free_day(days: list[date], blocks: list[tuple[datetime, datetime]], tz:
 def _machine_phrase(machine: Machine) -> str:
     if machine.envelope_x_mm and machine.envelope_y_mm:
         return _("%(machine)s (%(x)s × %(y)s mm)") % {
-            "machine": machine.name, "x": machine.envelope_x_mm, "y": machine.envelope_y_mm}
+            "machine": machine.name,
+            "x": machine.envelope_x_mm,
+            "y": machine.envelope_y_mm,
+        }
     return machine.name
 
 
@@ -338,25 +403,41 @@ def _reasons(query: CapabilityQuery, m: SiteMatch) -> list[str]:
     reasons: list[str] = []
     if m.machines:
         first = m.machines[0]
-        reasons.append(_("%(process)s on %(machine)s") % {
-            "process": first.process.label, "machine": _machine_phrase(first)})
+        reasons.append(
+            _("%(process)s on %(machine)s")
+            % {"process": first.process.label, "machine": _machine_phrase(first)}
+        )
         more = len(m.machines) - 1
         if more > 0:
-            reasons.append(ngettext("%(count)d other matching machine", "%(count)d other matching machines",
-                                    more) % {"count": more})
+            reasons.append(
+                ngettext(
+                    "%(count)d other matching machine", "%(count)d other matching machines", more
+                )
+                % {"count": more}
+            )
         if query.material:
             names = {mat.label for mat in first.materials.all() if mat.code == query.material}
             if names:
                 reasons.append(_("Works %(material)s") % {"material": ", ".join(sorted(names))})
         if query.min_x_mm or query.min_y_mm:
-            reasons.append(_("Work envelope %(x)s × %(y)s mm fits %(px)s × %(py)s mm") % {
-                "x": first.envelope_x_mm, "y": first.envelope_y_mm,
-                "px": query.min_x_mm or 0, "py": query.min_y_mm or 0})
+            reasons.append(
+                _("Work envelope %(x)s × %(y)s mm fits %(px)s × %(py)s mm")
+                % {
+                    "x": first.envelope_x_mm,
+                    "y": first.envelope_y_mm,
+                    "px": query.min_x_mm or 0,
+                    "py": query.min_y_mm or 0,
+                }
+            )
         if query.min_z_mm:
-            reasons.append(_("Height %(z)s mm ≥ %(pz)s mm") % {"z": first.envelope_z_mm, "pz": query.min_z_mm})
+            reasons.append(
+                _("Height %(z)s mm ≥ %(pz)s mm") % {"z": first.envelope_z_mm, "pz": query.min_z_mm}
+            )
         if query.tolerance:
-            reasons.append(_("Tolerance class %(has)s (asked: %(asked)s)") % {
-                "has": first.tolerance_class, "asked": query.tolerance})
+            reasons.append(
+                _("Tolerance class %(has)s (asked: %(asked)s)")
+                % {"has": first.tolerance_class, "asked": query.tolerance}
+            )
     elif query.process:
         reasons.append(_("Offers this service"))
     if query.text and not query.process:
@@ -389,15 +470,26 @@ def site_detail(actor: Actor, site: Site) -> dict[str, Any]:
     machines: list[Machine] = []
     if FieldGroup.MACHINES in groups:
         machines = list(
-            Machine.objects.visible_to(actor).filter(site=site)
-            .select_related("process").prefetch_related("materials", "extra_processes")
+            Machine.objects.visible_to(actor)
+            .filter(site=site)
+            .select_related("process")
+            .prefetch_related("materials", "extra_processes")
         )
     today = timezone.localdate()
-    closures = (list(Closure.objects.visible_to(actor).filter(site=site, end_date__gte=today))
-                if FieldGroup.CAPACITY in groups else [])
-    blocks = (list(MachineUnavailability.objects.visible_to(actor)
-                   .filter(machine__site=site, ends_at__gte=timezone.now()).select_related("machine"))
-              if FieldGroup.CAPACITY in groups else [])
+    closures = (
+        list(Closure.objects.visible_to(actor).filter(site=site, end_date__gte=today))
+        if FieldGroup.CAPACITY in groups
+        else []
+    )
+    blocks = (
+        list(
+            MachineUnavailability.objects.visible_to(actor)
+            .filter(machine__site=site, ends_at__gte=timezone.now())
+            .select_related("machine")
+        )
+        if FieldGroup.CAPACITY in groups
+        else []
+    )
     return {
         "site": site,
         "groups": groups,
@@ -422,9 +514,16 @@ def materials_all() -> QuerySet[Material]:
 
 
 def organization_sites(actor: Actor, organization_id: int) -> QuerySet[Site]:
-    return (Site.objects.owned_by(organization_id).select_related("commune")
-            .prefetch_related(Prefetch("machines", queryset=Machine.objects.unscoped("own org sites")
-                                       .select_related("process"))))
+    return (
+        Site.objects.owned_by(organization_id)
+        .select_related("commune")
+        .prefetch_related(
+            Prefetch(
+                "machines",
+                queryset=Machine.objects.unscoped("own org sites").select_related("process"),
+            )
+        )
+    )
 
 
 def machines_exist_q() -> Exists:

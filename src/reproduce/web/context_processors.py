@@ -12,7 +12,9 @@ def platform(request: HttpRequest) -> dict[str, Any]:
     if actor is not None and actor.is_authenticated and actor.memberships:
         from reproduce.accounts.models import Organization
 
-        organizations = list(Organization.objects.filter(pk__in=actor.organization_ids).only("pk", "name"))
+        organizations = list(
+            Organization.objects.filter(pk__in=actor.organization_ids).only("pk", "name")
+        )
         active = next((o for o in organizations if o.pk == actor.active_organization_id), None)
     return {
         "actor": actor,

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.django_db
 
 def _token(user, scopes=("read", "write"), **extra) -> str:
     raw, prefix, digest = ApiToken.generate()
-    ApiToken.objects.create(user=user, name="test", prefix=prefix, token_hash=digest,
-                            scopes=list(scopes), **extra)
+    ApiToken.objects.create(
+        user=user, name="test", prefix=prefix, token_hash=digest, scopes=list(scopes), **extra
+    )
     return raw
 
 
@@ -26,16 +27,29 @@ def _api(token: str | None = None) -> Client:
     return Client(**headers)
 
 
-SITE_BODY = {"organization": "orga", "name": "Atelier du Canal", "street": "Quai du Hainaut 41",
-             "postcode": "1080", "latitude": "50.85300", "longitude": "4.33800",
-             "services": ["sewing"]}
+SITE_BODY = {
+    "organization": "orga",
+    "name": "Atelier du Canal",
+    "street": "Quai du Hainaut 41",
+    "postcode": "1080",
+    "latitude": "50.85300",
+    "longitude": "4.33800",
+    "services": ["sewing"],
+}
 
 
 def test_openapi_description_lists_the_required_operations():
     schema = Client().get("/api/v1/openapi.json").json()
     paths = schema["paths"]
-    for path in ["/api/v1/sites", "/api/v1/machines", "/api/v1/processes", "/api/v1/materials",
-                 "/api/v1/search/capabilities", "/api/v1/okw/facilities", "/api/v1/okw/import"]:
+    for path in [
+        "/api/v1/sites",
+        "/api/v1/machines",
+        "/api/v1/processes",
+        "/api/v1/materials",
+        "/api/v1/search/capabilities",
+        "/api/v1/okw/facilities",
+        "/api/v1/okw/import",
+    ]:
         assert path in paths, path
 
 
@@ -64,10 +78,14 @@ def test_error_messages_follow_the_callers_language(network):
 
 def test_read_token_cannot_write_and_write_token_can(network):
     read = _token(network.a.manager, scopes=("read",))
-    refused = _api(read).post("/api/v1/sites", json.dumps(SITE_BODY), content_type="application/json")
+    refused = _api(read).post(
+        "/api/v1/sites", json.dumps(SITE_BODY), content_type="application/json"
+    )
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
     write = _token(network.a.manager)
-    created = _api(write).post("/api/v1/sites", json.dumps(SITE_BODY), content_type="application/json")
+    created = _api(write).post(
+        "/api/v1/sites", json.dumps(SITE_BODY), content_type="application/json"
+    )
     assert created.status_code == 201, created.content
     assert created.json()["services"] == ["sewing"]
     assert created.json()["commune"]["nis_code"] == "21012"
@@ -85,14 +103,20 @@ def test_revoked_and_expired_tokens_are_refused(network):
 def test_idempotency_key_replays_the_first_response(network):
     client = _api(_token(network.a.manager))
     headers = {"HTTP_IDEMPOTENCY_KEY": "site-create-1"}
-    first = client.post("/api/v1/sites", json.dumps(SITE_BODY), content_type="application/json", **headers)
-    second = client.post("/api/v1/sites", json.dumps(SITE_BODY), content_type="application/json", **headers)
+    first = client.post(
+        "/api/v1/sites", json.dumps(SITE_BODY), content_type="application/json", **headers
+    )
+    second = client.post(
+        "/api/v1/sites", json.dumps(SITE_BODY), content_type="application/json", **headers
+    )
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
     assert second["Idempotent-Replayed"] == "true"
     assert Site.objects.unscoped("test").filter(name="Atelier du Canal").count() == 1
     other = dict(SITE_BODY, name="Autre atelier")
-    reused = client.post("/api/v1/sites", json.dumps(other), content_type="application/json", **headers)
+    reused = client.post(
+        "/api/v1/sites", json.dumps(other), content_type="application/json", **headers
+    )
     assert reused.status_code == 422 and reused.json()["code"] == "idempotency_key_reused"
 
 
@@ -100,11 +124,17 @@ def test_failed_request_does_not_burn_the_idempotency_key(network):
     client = _api(_token(network.a.manager))
     headers = {"HTTP_IDEMPOTENCY_KEY": "retry-me"}
     bad = dict(SITE_BODY, latitude="48.85", longitude="2.35")  # Paris
-    refused = client.post("/api/v1/sites", json.dumps(bad), content_type="application/json", **headers)
+    refused = client.post(
+        "/api/v1/sites", json.dumps(bad), content_type="application/json", **headers
+    )
     assert refused.status_code == 422
     assert "latitude" in refused.json()["details"]
-    ok = client.post("/api/v1/sites", json.dumps(bad | {"latitude": "50.853", "longitude": "4.338"}),
-                     content_type="application/json", **headers)
+    ok = client.post(
+        "/api/v1/sites",
+        json.dumps(bad | {"latitude": "50.853", "longitude": "4.338"}),
+        content_type="application/json",
+        **headers,
+    )
     # Same key, different body after a failure: the failure was not recorded, so it proceeds.
     assert ok.status_code == 201
 
@@ -112,8 +142,11 @@ def test_failed_request_does_not_burn_the_idempotency_key(network):
 def test_forged_organisation_in_body_is_refused_and_nothing_changes(network):
     client = _api(_token(network.a.manager))
     before = AuditEvent.objects.count()
-    forged = client.post("/api/v1/sites", json.dumps(dict(SITE_BODY, organization="orgb")),
-                         content_type="application/json")
+    forged = client.post(
+        "/api/v1/sites",
+        json.dumps(dict(SITE_BODY, organization="orgb")),
+        content_type="application/json",
+    )
     assert forged.status_code == 422
     assert forged.json()["details"]["organization"]
     assert AuditEvent.objects.count() == before
@@ -121,9 +154,11 @@ def test_forged_organisation_in_body_is_refused_and_nothing_changes(network):
 
 def test_moving_a_machine_to_a_foreign_site_is_refused(network):
     client = _api(_token(network.a.manager))
-    response = client.patch(f"/api/v1/machines/{network.a.machine.pk}",
-                            json.dumps({"site": network.b.listed_site.slug}),
-                            content_type="application/json")
+    response = client.patch(
+        f"/api/v1/machines/{network.a.machine.pk}",
+        json.dumps({"site": network.b.listed_site.slug}),
+        content_type="application/json",
+    )
     assert response.status_code == 422
     machine = Machine.objects.unscoped("test").get(pk=network.a.machine.pk)
     assert machine.site_id == network.a.listed_site.pk
@@ -131,8 +166,13 @@ def test_moving_a_machine_to_a_foreign_site_is_refused(network):
 
 def test_html_in_descriptions_is_sanitised(network):
     client = _api(_token(network.a.manager))
-    body = dict(SITE_BODY, name="<b>Atelier</b><script>alert(1)</script>",
-                description='<p onclick="x()">Bois <script>alert(1)</script><a href="javascript:x">lien</a></p>')
+    body = dict(
+        SITE_BODY,
+        name="<b>Atelier</b><script>alert(1)</script>",
+        description=(
+            '<p onclick="x()">Bois <script>alert(1)</script><a href="javascript:x">lien</a></p>'
+        ),
+    )
     created = client.post("/api/v1/sites", json.dumps(body), content_type="application/json")
     assert created.status_code == 201
     site = Site.objects.unscoped("test").get(pk=created.json()["id"])

@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -10,8 +12,13 @@ pytestmark = pytest.mark.django_db
 
 def _append(n):
     for i in range(n):
-        audit.record(actor=Actor(), action="test.event", object_type="thing", object_id=str(i),
-                     changes={"i": i, "name": f"é{i}"})
+        audit.record(
+            actor=Actor(),
+            action="test.event",
+            object_type="thing",
+            object_id=str(i),
+            changes={"i": i, "name": f"é{i}"},
+        )
 
 
 def test_chain_verifies_and_links_each_entry():
@@ -19,7 +26,7 @@ def test_chain_verifies_and_links_each_entry():
     events = list(AuditEvent.objects.order_by("sequence"))
     assert [e.sequence for e in events] == [1, 2, 3, 4, 5]
     assert events[0].previous_hash == audit.GENESIS
-    assert all(b.previous_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert all(b.previous_hash == a.hash for a, b in itertools.pairwise(events))
     assert audit.verify().ok
 
 

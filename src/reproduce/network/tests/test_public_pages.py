@@ -1,7 +1,6 @@
 """The public face of the network: home, map, capability search and site pages."""
 
 # The product writes typographic signs (×, –, “”): the tests look for them as written.
-# ruff: noqa: RUF001, RUF003
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """The capability search: multilingual text, every criterion at once, availability."""
 
 # The product writes typographic signs (×, –, “”): the tests look for them as written.
-# ruff: noqa: RUF001, RUF003
 
 from __future__ import annotations
 

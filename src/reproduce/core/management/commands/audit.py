@@ -16,4 +16,6 @@ class Command(BaseCommand):
                 f"Audit chain broken at entry #{result.first_broken}: {result.reason} "
                 f"({result.checked} entries verified before it)."
             )
-        self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {result.checked} entries verified."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Audit chain intact: {result.checked} entries verified.")
+        )

@@ -27,9 +27,12 @@ class Command(BaseCommand):
         report = load_demo_network()
         counts = demo_counts()
         url = f"http://{options['host']}:{options['port']}/"
-        self.stdout.write(self.style.SUCCESS(
-            f"\nReProduce demo network: {counts['organizations']} organisations, "
-            f"{counts['sites']} sites, {counts['machines']} machines (demonstration data)."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nReProduce demo network: {counts['organizations']} organisations, "
+                f"{counts['sites']} sites, {counts['machines']} machines (demonstration data)."
+            )
+        )
         self.stdout.write(f"\n  Open {url}fr/  (Nederlands: {url}nl/ · English: {url}en/)")
         self.stdout.write(f"  API: {url}api/v1/docs  ·  OpenAPI: {url}api/v1/openapi.json\n")
         self.stdout.write(f"  Demo logins (password for all: {DEMO_PASSWORD}):")
@@ -41,13 +44,28 @@ class Command(BaseCommand):
         self.stdout.write("")
         if options["no_serve"]:
             return
-        self.stdout.write("  Background tasks: a worker runs beside the server (e-mails are printed here).\n")
-        worker = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
-            [sys.executable, "-m", "reproduce", "db_worker", "--interval", "1", "--no-reload",
-             "--no-startup-delay"])
+        self.stdout.write(
+            "  Background tasks: a worker runs beside the server (e-mails are printed here).\n"
+        )
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "reproduce",
+                "db_worker",
+                "--interval",
+                "1",
+                "--no-reload",
+                "--no-startup-delay",
+            ]
+        )
         try:
-            call_command("runserver", f"{options['host']}:{options['port']}", use_reloader=False,
-                         skip_checks=True)
+            call_command(
+                "runserver",
+                f"{options['host']}:{options['port']}",
+                use_reloader=False,
+                skip_checks=True,
+            )
         finally:
             worker.terminate()
             worker.wait(timeout=10)

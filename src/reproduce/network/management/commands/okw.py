@@ -28,15 +28,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
-        export = actions.add_parser("export",
-                                    help="write the OKW document (public view by default)")
+        export = actions.add_parser(
+            "export", help="write the OKW document (public view by default)"
+        )
         export.add_argument("--output", "-o", help="file to write (default: standard output)")
-        export.add_argument("--as-coordinator", action="store_true",
-                            help="export what a network coordinator sees, not the public view")
+        export.add_argument(
+            "--as-coordinator",
+            action="store_true",
+            help="export what a network coordinator sees, not the public view",
+        )
         imp = actions.add_parser("import", help="import an OKW document into one organisation")
         imp.add_argument("file", help="the OKW JSON document (- for standard input)")
-        imp.add_argument("--organization", required=True,
-                         help="short name (slug) of the organisation")
+        imp.add_argument(
+            "--organization", required=True, help="short name (slug) of the organisation"
+        )
         imp.add_argument("--dry-run", action="store_true", help="report only, save nothing")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -46,8 +51,11 @@ class Command(BaseCommand):
             self._import(options)
 
     def _export(self, options: dict[str, Any]) -> None:
-        actor = (Actor(network_roles=frozenset({NetworkRoleName.COORDINATOR}))
-                 if options["as_coordinator"] else ANONYMOUS)
+        actor = (
+            Actor(network_roles=frozenset({NetworkRoleName.COORDINATOR}))
+            if options["as_coordinator"]
+            else ANONYMOUS
+        )
         document = okw.export_facilities(actor)
         text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
         if options.get("output"):
@@ -69,17 +77,20 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         # The command is the operator acting for the organisation, with its owner's rights.
         actor = Actor(memberships={org.pk: "owner"})
-        report = okw.import_facilities(actor=actor, organization=org, document=document,
-                                       dry_run=options["dry_run"])
+        report = okw.import_facilities(
+            actor=actor, organization=org, document=document, dry_run=options["dry_run"]
+        )
         self._print(report)
         if not report.ok:
             raise CommandError("Nothing was imported: fix the rejected fields and try again.")
 
     def _print(self, report: okw.ImportReport) -> None:
-        rows = ([("rejected", e.pointer or "/", e.name, e.reason) for e in report.rejected]
-                + [("created", e.pointer, e.name, "") for e in report.created]
-                + [("updated", e.pointer, e.name, ", ".join(e.fields)) for e in report.updated]
-                + [("unchanged", e.pointer, e.name, "") for e in report.unchanged])
+        rows = (
+            [("rejected", e.pointer or "/", e.name, e.reason) for e in report.rejected]
+            + [("created", e.pointer, e.name, "") for e in report.created]
+            + [("updated", e.pointer, e.name, ", ".join(e.fields)) for e in report.updated]
+            + [("unchanged", e.pointer, e.name, "") for e in report.unchanged]
+        )
         for result, pointer, name, detail in rows:
             self.stdout.write(f"{result:<10} {pointer:<34} {name[:40]:<40} {detail}".rstrip())
         counts = report.counts()
@@ -89,7 +100,9 @@ class Command(BaseCommand):
             state = "dry run, nothing saved"
         else:
             state = "saved" if counts["created"] or counts["updated"] else "nothing to change"
-        summary = (f"{counts['created']} created, {counts['updated']} updated, "
-                   f"{counts['unchanged']} unchanged, {counts['rejected']} problems ({state}).")
+        summary = (
+            f"{counts['created']} created, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged, {counts['rejected']} problems ({state})."
+        )
         style = self.style.SUCCESS if report.ok else self.style.ERROR
         self.stdout.write(style(summary))
