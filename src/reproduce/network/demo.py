@@ -91,7 +91,9 @@ def load_demo_network(path: Path | None = None) -> DemoReport:
             Membership.objects.unscoped("demo loader").get_or_create(
                 user=user, organization=org, defaults={"role": member["role"]}
             )
-            report.users.append((user.email, f"{member['role']} · {org.name}"))
+            role_line = f"{member['role']} · {org.name}"
+            persona = member.get("persona")
+            report.users.append((user.email, f"{persona} — {role_line}" if persona else role_line))
             for skill in member.get("skills", []):
                 actor = _system_actor(org)
                 s = services.declare_skill(
@@ -120,7 +122,11 @@ def load_demo_network(path: Path | None = None) -> DemoReport:
         user = _user(staff)
         for role in staff.get("roles", []):
             NetworkRole.objects.get_or_create(user=user, role=role)
-        report.users.append((user.email, ", ".join(staff.get("roles", []))))
+        roles = ", ".join(staff.get("roles", []))
+        persona = staff.get("persona") or roles
+        report.users.append(
+            (user.email, f"{persona} — {roles}" if roles and persona != roles else persona)
+        )
     return report
 
 
