@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from reproduce.accounts.models import Organization
 from reproduce.api.auth import require_authenticated
@@ -360,8 +360,8 @@ def update_machine(request: HttpRequest, machine_id: int, payload: MachinePatch)
 
 @router.delete("/machines/{machine_id}", response={204: None}, summary="Remove a machine")
 @access("member", perm="machine.edit", object="machine_id", model="network.Machine")
-def delete_machine(request: HttpRequest, machine_id: int) -> tuple[int, None]:
+def delete_machine(request: HttpRequest, machine_id: int) -> Status[None]:
     actor = require_authenticated(request)
     machine = get_for_action_or_404(Machine, actor, "machine.edit", pk=machine_id)
     services.delete_machine(actor=actor, machine=machine)
-    return 204, None
+    return Status(204, None)
