@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from reproduce.accounts.models import ApiToken, Organization, User
+from reproduce.accounts.services import ORGANIZATION_FIELDS
 from reproduce.core.permissions import OrgRole
 
 
@@ -118,20 +119,7 @@ class OrganizationForm(PlatformModelForm):
 
     class Meta:
         model = Organization
-        fields = [
-            "name",
-            "legal_name",
-            "kind",
-            "enterprise_number",
-            "vat_number",
-            "description",
-            "website",
-            "email",
-            "phone",
-            "street",
-            "postcode",
-            "city",
-        ]
+        fields = ORGANIZATION_FIELDS  # exactly what the organisation services accept
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
         help_texts = {
             "vat_number": _("For example BE0403170701. Leave empty if not subject to VAT."),

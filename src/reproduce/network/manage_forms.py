@@ -36,7 +36,7 @@ from reproduce.network.models import (
     Site,
     Skill,
 )
-from reproduce.network.services import Period
+from reproduce.network.services import SITE_FIELDS, Period
 
 # Languages a workshop may speak with visitors (ISO 639-1); the UI languages come first.
 SPOKEN_LANGUAGES = [
@@ -155,22 +155,8 @@ class SiteForm(TaxonomyChoiceMixin, PlatformModelForm):
 
     class Meta:
         model = Site
-        fields = [
-            "name",
-            "description",
-            "street",
-            "postcode",
-            "city",
-            "latitude",
-            "longitude",
-            "access_type",
-            "wheelchair_access",
-            "languages",
-            "email",
-            "phone",
-            "processes",
-            "is_listed",
-        ]
+        # The fields the site services accept, plus the services offered.
+        fields = [*SITE_FIELDS, "processes"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
         help_texts = {
             "postcode": _("The commune is found from the postcode."),
