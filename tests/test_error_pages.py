@@ -15,7 +15,9 @@ def test_not_found_page_is_translated(client):
     assert "Pagina niet gevonden" in nl.content.decode()
 
 
-def test_oversized_form_is_refused_with_a_clear_page_and_nothing_changes(network, client_for, settings):
+def test_oversized_form_is_refused_with_a_clear_page_and_nothing_changes(
+    network, client_for, settings
+):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2048
     before = AuditEvent.objects.count()
     response = client_for(network.a.manager).post(
@@ -27,6 +29,8 @@ def test_oversized_form_is_refused_with_a_clear_page_and_nothing_changes(network
 
 
 def test_forbidden_action_is_a_translated_403(network, client_for):
-    response = client_for(network.a.viewer).get(f"/nl/manage/sites/{network.a.listed_site.slug}/edit/")
+    response = client_for(network.a.viewer).get(
+        f"/nl/manage/sites/{network.a.listed_site.slug}/edit/"
+    )
     assert response.status_code == 403
     assert "Toegang geweigerd" in response.content.decode()
