@@ -255,16 +255,15 @@ def _aware(day: date):  # type: ignore[no-untyped-def]
 
 
 def _measure(runs: int) -> None:
-    from reproduce.accounts.models import User
+    from reproduce.accounts.models import Membership, Organization, User
     from reproduce.core.actor import ANONYMOUS, actor_for_user
     from reproduce.network.selectors import CapabilityQuery, find_capabilities
 
-    member = User.objects.create_user(email="bench@example.test", password="x")
-    from reproduce.accounts.models import Membership, Organization
-
-    Membership.objects.unscoped("bench").create(
-        user=member, organization=Organization.objects.first(), role="viewer"
-    )
+    member, created = User.objects.get_or_create(email="bench@example.test")
+    if created:
+        Membership.objects.unscoped("bench").create(
+            user=member, organization=Organization.objects.first(), role="viewer"
+        )
     actors = {"visitor": ANONYMOUS, "member": actor_for_user(member)}
     today = date.today()
     shapes = {

@@ -6,7 +6,7 @@ condition, materials worked, work envelope…) plus the properties that matching
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +17,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from reproduce.core.tenancy import OrgScopedModel
+from reproduce.core.text import normalize
 from reproduce.core.validators import validate_in_belgium
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ class TranslatedLabelMixin(models.Model):
     label_fr = models.CharField(_("label (French)"), max_length=120)
     label_nl = models.CharField(_("label (Dutch)"), max_length=120)
     label_en = models.CharField(_("label (English)"), max_length=120)
+    # Accent-free labels, code and synonyms in the three languages, for the capability search.
+    search_text = models.TextField(editable=False, blank=True)
 
     class Meta:
         abstract = True
@@ -34,10 +37,23 @@ class TranslatedLabelMixin(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Derived from the fields above: kept in step on every save (admin and loader alike).
+        self.search_text = self.compute_search_text()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
     @property
     def label(self) -> str:
         lang = (get_language() or "fr")[:2]
         return str(getattr(self, f"label_{lang}", None) or self.label_fr)
+
+    def compute_search_text(self) -> str:
+        code = getattr(self, "code", "")
+        parts = [self.label_fr, self.label_nl, self.label_en, code.replace("-", " ")]
+        parts += list(getattr(self, "synonyms", None) or [])
+        return " " + " ".join(normalize(p) for p in parts if p) + " "
 
 
 class Process(TranslatedLabelMixin):

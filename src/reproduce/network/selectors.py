@@ -9,7 +9,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, FloatField, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -55,20 +56,22 @@ def visible_groups(actor: Actor, organization_ids: set[int]) -> dict[int, set[st
                 sharingpolicy_id__in=named_ids, organization_id__in=list(actor.organization_ids)
             ).values_list("sharingpolicy__organization_id", "sharingpolicy__group")
         )
+    every_group = frozenset(FieldGroup.values)
+    open_audiences = {Audience.PUBLIC.value}
+    if actor.is_network_member:
+        open_audiences.add(Audience.NETWORK.value)
+    defaults = {group.value: audience.value for group, audience in DEFAULT_AUDIENCE.items()}
     result: dict[int, set[str]] = {
-        pk: set(FieldGroup.values) for pk in organization_ids if pk in actor.organization_ids
+        pk: set(every_group) for pk in organization_ids if pk in actor.organization_ids
     }
     for org_id in others:
-        groups = set()
-        for group in FieldGroup.values:
-            audience = chosen[org_id].get(group, DEFAULT_AUDIENCE[FieldGroup(group)])
-            if (
-                audience == Audience.PUBLIC
-                or (audience == Audience.NETWORK and actor.is_network_member)
-                or (audience == Audience.NAMED and (org_id, group) in named_for_me)
-            ):
-                groups.add(group)
-        result[org_id] = groups
+        own_choices = chosen.get(org_id, {})
+        result[org_id] = {
+            group
+            for group in every_group
+            if own_choices.get(group, defaults[group]) in open_audiences
+            or (org_id, group) in named_for_me
+        }
     return result
 
 
@@ -139,27 +142,70 @@ def _text_q(words: list[str], prefix: str = "") -> Q:
     return q
 
 
-def _either_text_q(actor: Actor, words: list[str]) -> Q:
-    """Each word appears in the machine's own text, or — for a word that no visible machine
-    knows, such as a commune or a site's name ("molenbeek laser") — in its site's text.
+def _machines_knowing(word: str) -> set[int]:
+    """Ids of machines whose own words, process or materials contain ``word`` (any owner)."""
+    raw = Machine.objects.unscoped("candidate ids; visibility applied by the caller").order_by()
+    ids = set(raw.filter(search_text__contains=word).values_list("pk", flat=True))
+    processes = list(
+        Process.objects.filter(search_text__contains=word).values_list("pk", flat=True)
+    )
+    if processes:
+        ids |= set(raw.filter(process_id__in=processes).values_list("pk", flat=True))
+        ids |= set(
+            Machine.extra_processes.through.objects.filter(process_id__in=processes).values_list(
+                "machine_id", flat=True
+            )
+        )
+    materials = list(
+        Material.objects.filter(search_text__contains=word).values_list("pk", flat=True)
+    )
+    if materials:
+        ids |= set(
+            Machine.materials.through.objects.filter(material_id__in=materials).values_list(
+                "machine_id", flat=True
+            )
+        )
+    return ids
+
+
+def _text_machine_ids(actor: Actor, words: list[str]) -> set[int]:
+    """Visible machines matching every word: each word in the machine's own words, process or
+    materials, or — for a word that no visible machine knows, such as a commune or a site's
+    name ("molenbeek laser") — in its site's text.
 
     Letting every word match the site's text would make every machine of a site that offers
     laser cutting match "découpe laser", its 3D printers included.
     """
-    q = Q()
+    raw = Machine.objects.unscoped("candidate ids; visibility applied below").order_by()
+    visible = Machine.objects.visible_to(actor).order_by()
+    result: set[int] | None = None
     for word in words:
-        machine_word = Exists(Machine.objects.visible_to(actor).filter(search_text__contains=word))
-        q &= Q(search_text__contains=word) | (
-            Q(site__search_text__contains=word) & ~Q(machine_word)
-        )
-    return q
+        ids = _machines_knowing(word)
+        if not ids or not visible.filter(pk__in=sorted(ids)).exists():
+            sites = Site.objects.unscoped("candidate ids").filter(search_text__contains=word)
+            ids = set(raw.filter(site__in=sites.values("pk")).values_list("pk", flat=True))
+        result = ids if result is None else result & ids
+        if not result:
+            return set()
+    return result or set()
 
 
 def _machine_queryset(actor: Actor, query: CapabilityQuery) -> QuerySet[Machine]:
     machines = Machine.objects.visible_to(actor)
     if query.process:
+        # Two indexed id lookups beat one OR across a join that defeats the process index.
         ids = process_with_descendants(query.process)
-        machines = machines.filter(Q(process_id__in=ids) | Q(extra_processes__in=ids))
+        by_process = set(
+            Machine.objects.unscoped("ids only: visibility is applied by the caller's queryset")
+            .filter(process_id__in=ids)
+            .values_list("pk", flat=True)
+        )
+        by_process |= set(
+            Machine.extra_processes.through.objects.filter(process_id__in=ids).values_list(
+                "machine_id", flat=True
+            )
+        )
+        machines = machines.filter(pk__in=sorted(by_process))
     if query.material:
         machines = machines.filter(materials__code=query.material)
     if query.tolerance:
@@ -231,8 +277,9 @@ def find_capabilities(actor: Actor, query: CapabilityQuery) -> list[SiteMatch]:
     if query.process or query.wants_machine or words:
         machines = _machine_queryset(actor, query)
         if words:
-            machines = machines.filter(_either_text_q(actor, words))
-        machines = machines.filter(site__in=sites.values("pk"))
+            machines = machines.filter(pk__in=sorted(_text_machine_ids(actor, words)))
+        if query.commune or query.radius_km:
+            machines = machines.filter(site__in=sites.values("pk"))
         for machine_id, site_id in machines.order_by().values_list("pk", "site_id").distinct():
             by_site[site_id].append(machine_id)
         # The ids are at hand: reusing them spares the database a second machine search.
@@ -249,14 +296,15 @@ def find_capabilities(actor: Actor, query: CapabilityQuery) -> list[SiteMatch]:
         _Candidate(
             pk=pk,
             organization_id=org,
-            latitude=float(lat),
-            longitude=float(lon),
+            latitude=lat,
+            longitude=lon,
             name=name,
             machine_ids=sorted(by_site.get(pk, [])),
         )
-        for pk, org, lat, lon, name in sites.order_by().values_list(
-            "pk", "organization_id", "latitude", "longitude", "name"
-        )
+        # Coordinates as floats in SQL: converting thousands of Decimals costs more than the query.
+        for pk, org, lat, lon, name in sites.order_by()
+        .annotate(lat=Cast("latitude", FloatField()), lon=Cast("longitude", FloatField()))
+        .values_list("pk", "organization_id", "lat", "lon", "name")
     ]
     if query.near_lat is not None and query.near_lon is not None:
         for c in candidates:

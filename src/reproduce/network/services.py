@@ -459,7 +459,7 @@ def _joined(parts: list[str]) -> str:
 
 
 def reindex_site(site: Site) -> None:
-    """Rebuild the accent-free FR/NL/EN search texts of a site and of its machines."""
+    """Rebuild the accent-free search texts of a site (FR/NL/EN) and of its machines."""
     parts: list[str] = [site.name, site.organization.name, site.street, site.postcode, site.city]
     commune = site.commune
     if commune is not None:
@@ -468,11 +468,9 @@ def reindex_site(site: Site) -> None:
     site_text = _joined(parts)
     Site.objects.unscoped("reindex").filter(pk=site.pk).update(search_text=site_text)
     site.search_text = site_text
-    machines = site.machines.select_related("process").prefetch_related(
-        "materials", "extra_processes"
-    )
-    for machine in machines:
-        terms = [machine.process, *machine.extra_processes.all(), *machine.materials.all()]
-        text = _joined([machine.name, machine.make, machine.model, *_terms_text(terms)])
+    # A machine's own words only (name, make, model): its process and materials are matched
+    # through the taxonomy by the search, which keeps this text short and the scan fast.
+    for machine in site.machines.all():
+        text = _joined([machine.name, machine.make, machine.model])
         if text != machine.search_text:
             Machine.objects.unscoped("reindex").filter(pk=machine.pk).update(search_text=text)
