@@ -96,7 +96,7 @@ def _worker(args: argparse.Namespace) -> None:
 
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" in engine:
-        _recreate_pg_database(settings.DATABASES["default"])
+        _recreate_pg_database(settings.DATABASES["default"], keep=bool(os.environ.get("BENCH_KEEP")))
     call_command("migrate", verbosity=0, interactive=False)
     from reproduce.network.models import Site
 
@@ -110,7 +110,7 @@ def _worker(args: argparse.Namespace) -> None:
     print(f"\n{args.worker}: network generated in {build:.1f} s")
     _measure(args.runs)
     connection.close()
-    if "postgresql" in engine:
+    if "postgresql" in engine and not os.environ.get("BENCH_KEEP"):
         _drop_pg_database(settings.DATABASES["default"])
 
 
@@ -127,8 +127,12 @@ def _admin_conn(db: dict):  # type: ignore[no-untyped-def]
     )
 
 
-def _recreate_pg_database(db: dict) -> None:
+def _recreate_pg_database(db: dict, keep: bool = False) -> None:
+    """A fresh database (or, with BENCH_KEEP=1, the one left by the previous run)."""
     with _admin_conn(db) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone()
+        if keep and exists:
+            return
         conn.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}"')
         conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
