@@ -31,8 +31,11 @@ def fill(po_path: Path, translations: dict[str, str]) -> int:
                 break
         if start is None or msgid not in translations:
             continue
-        head = [ln for ln in lines[:start] if not (ln.startswith("#,") and "fuzzy" in ln)
-                and not ln.startswith("#|")]
+        head = [
+            ln
+            for ln in lines[:start]
+            if not (ln.startswith("#,") and "fuzzy" in ln) and not ln.startswith("#|")
+        ]
         blocks[i] = "\n".join([*head, f"msgstr {_quote(translations[msgid])}"])
         changed += 1
     po_path.write_text("\n\n".join(blocks), encoding="utf-8")

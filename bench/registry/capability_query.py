@@ -96,7 +96,8 @@ def _worker(args: argparse.Namespace) -> None:
 
     engine = settings.DATABASES["default"]["ENGINE"]
     if "postgresql" in engine:
-        _recreate_pg_database(settings.DATABASES["default"], keep=bool(os.environ.get("BENCH_KEEP")))
+        keep = bool(os.environ.get("BENCH_KEEP"))
+        _recreate_pg_database(settings.DATABASES["default"], keep=keep)
     call_command("migrate", verbosity=0, interactive=False)
     from reproduce.network.models import Site
 
@@ -130,7 +131,8 @@ def _admin_conn(db: dict):  # type: ignore[no-untyped-def]
 def _recreate_pg_database(db: dict, keep: bool = False) -> None:
     """A fresh database (or, with BENCH_KEEP=1, the one left by the previous run)."""
     with _admin_conn(db) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone()
+        query = "SELECT 1 FROM pg_database WHERE datname = %s"
+        exists = conn.execute(query, [db["NAME"]]).fetchone()
         if keep and exists:
             return
         conn.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}"')

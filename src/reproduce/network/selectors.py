@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Exists, FloatField, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -135,6 +138,18 @@ class SiteMatch:
     groups: set[str] = field(default_factory=set)
 
 
+def ids_q(field: str, ids: Iterable[int]) -> Q:
+    """``field IN ids`` with one parameter on PostgreSQL (an array), whatever the number of ids.
+
+    A list of thousands of ids costs the driver more to send than the database to use; SQLite
+    takes the plain list.
+    """
+    values = sorted(ids)
+    if connection.vendor == "postgresql":
+        return Q(**{f"{field}__in": RawSQL("SELECT unnest(%s::bigint[])", (values,))})
+    return Q(**{f"{field}__in": values})
+
+
 def _text_q(words: list[str], prefix: str = "") -> Q:
     q = Q()
     for word in words:
@@ -181,7 +196,7 @@ def _text_machine_ids(actor: Actor, words: list[str]) -> set[int]:
     result: set[int] | None = None
     for word in words:
         ids = _machines_knowing(word)
-        if not ids or not visible.filter(pk__in=sorted(ids)).exists():
+        if not ids or not visible.filter(ids_q("pk", ids)).exists():
             sites = Site.objects.unscoped("candidate ids").filter(search_text__contains=word)
             ids = set(raw.filter(site__in=sites.values("pk")).values_list("pk", flat=True))
         result = ids if result is None else result & ids
@@ -205,7 +220,7 @@ def _machine_queryset(actor: Actor, query: CapabilityQuery) -> QuerySet[Machine]
                 "machine_id", flat=True
             )
         )
-        machines = machines.filter(pk__in=sorted(by_process))
+        machines = machines.filter(ids_q("pk", by_process))
     if query.material:
         machines = machines.filter(materials__code=query.material)
     if query.tolerance:
@@ -277,13 +292,13 @@ def find_capabilities(actor: Actor, query: CapabilityQuery) -> list[SiteMatch]:
     if query.process or query.wants_machine or words:
         machines = _machine_queryset(actor, query)
         if words:
-            machines = machines.filter(pk__in=sorted(_text_machine_ids(actor, words)))
+            machines = machines.filter(ids_q("pk", _text_machine_ids(actor, words)))
         if query.commune or query.radius_km:
             machines = machines.filter(site__in=sites.values("pk"))
         for machine_id, site_id in machines.order_by().values_list("pk", "site_id").distinct():
             by_site[site_id].append(machine_id)
         # The ids are at hand: reusing them spares the database a second machine search.
-        site_ok = Q(pk__in=list(by_site))
+        site_ok = ids_q("pk", by_site)
         if query.process and not query.wants_machine:
             declared = Site.processes.through.objects.filter(
                 process_id__in=process_with_descendants(query.process)
