@@ -205,11 +205,12 @@ def _text_machine_ids(actor: Actor, words: list[str]) -> set[int]:
     return result or set()
 
 
-def _machine_queryset(actor: Actor, query: CapabilityQuery) -> QuerySet[Machine]:
+def _machine_queryset(actor: Actor, query: CapabilityQuery, ids: list[int]) -> QuerySet[Machine]:
+    """Visible machines meeting the machine criteria; ``ids``: the process asked and its
+    narrower processes."""
     machines = Machine.objects.visible_to(actor)
     if query.process:
         # Two indexed id lookups beat one OR across a join that defeats the process index.
-        ids = process_with_descendants(query.process)
         by_process = set(
             Machine.objects.unscoped("ids only: visibility is applied by the caller's queryset")
             .filter(process_id__in=ids)
@@ -289,8 +290,9 @@ def find_capabilities(actor: Actor, query: CapabilityQuery) -> list[SiteMatch]:
     words = tokens(query.text)
     sites = _site_queryset(actor, query)
     by_site: dict[int, list[int]] = defaultdict(list)
+    process_ids = process_with_descendants(query.process) if query.process else []
     if query.process or query.wants_machine or words:
-        machines = _machine_queryset(actor, query)
+        machines = _machine_queryset(actor, query, process_ids)
         if words:
             machines = machines.filter(ids_q("pk", _text_machine_ids(actor, words)))
         if query.commune or query.radius_km:
@@ -300,9 +302,9 @@ def find_capabilities(actor: Actor, query: CapabilityQuery) -> list[SiteMatch]:
         # The ids are at hand: reusing them spares the database a second machine search.
         site_ok = ids_q("pk", by_site)
         if query.process and not query.wants_machine:
-            declared = Site.processes.through.objects.filter(
-                process_id__in=process_with_descendants(query.process)
-            ).values("site_id")
+            declared = Site.processes.through.objects.filter(process_id__in=process_ids).values(
+                "site_id"
+            )
             site_ok |= Q(pk__in=declared) & _text_q(words)
         elif words and not (query.process or query.wants_machine):
             site_ok |= _text_q(words)
