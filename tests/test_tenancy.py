@@ -6,7 +6,7 @@ from django.core.exceptions import FieldDoesNotExist
 
 from reproduce.core.tenancy import ScopedManager, UnscopedQueryError
 
-OUR_APPS = {"core", "accounts", "network", "web", "api"}
+OUR_APPS = {"core", "accounts", "network", "files", "designs", "web", "api"}
 
 
 def our_models():

@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "reproduce.core",
     "reproduce.accounts",
     "reproduce.network",
+    "reproduce.files",
+    "reproduce.designs",
     "reproduce.web",
     "reproduce.api",
     "allauth",
@@ -66,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "reproduce.accounts.middleware.PreferredLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Refuses an oversized Content-Length before anything reads the body (after Locale: translated).
+    "reproduce.files.uploads.UploadLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -186,6 +190,16 @@ EMAIL_PORT = env_int("REPRODUCE_EMAIL_PORT", 25)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REPRODUCE_MAX_REQUEST_BYTES", 2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# Uploaded files (designs, photos): one file at most FILES_MAX_BYTES; archives are opened only
+# if they expand to less than FILES_MAX_ARCHIVE_BYTES in at most FILES_MAX_ARCHIVE_ENTRIES files.
+FILE_UPLOAD_HANDLERS = [
+    "reproduce.files.uploads.LimitedUploadHandler",  # first: counts every chunk before it is stored
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILES_MAX_BYTES = env_int("REPRODUCE_FILES_MAX_BYTES", 100 * 1024 * 1024)
+FILES_MAX_ARCHIVE_BYTES = env_int("REPRODUCE_FILES_MAX_ARCHIVE_BYTES", 500 * 1024 * 1024)
+FILES_MAX_ARCHIVE_ENTRIES = env_int("REPRODUCE_FILES_MAX_ARCHIVE_ENTRIES", 2000)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("REPRODUCE_SECURE_COOKIES", False)

@@ -15,6 +15,18 @@ from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
 
+# Refusals that are not about the values sent but about the state of the object (409), or
+# about the size of what was sent (413). Every other coded refusal answers 422.
+STATUS_BY_CODE = {
+    "version_released": 409,
+    "draft_exists": 409,
+    "invalid_transition": 409,
+    "version_number": 409,
+    "file_too_large": 413,
+    "image_too_large": 413,
+}
+
+
 class ErrorOut(Schema):
     code: str
     message: str
@@ -69,6 +81,12 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ValidationError)
     def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        code = getattr(exc, "code", None)
+        if code and not hasattr(exc, "error_dict") and len(exc.messages) == 1:
+            # A refusal from a service with a stable code (DesignError, FileRejected…).
+            return error_response(
+                api, request, STATUS_BY_CODE.get(code, 422), code, exc.messages[0], {}
+            )
         return error_response(
             api,
             request,

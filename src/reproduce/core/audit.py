@@ -56,7 +56,13 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
 def snapshot(obj: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
     """A JSON-able picture of a model's concrete fields (for :func:`diff`)."""
     names = fields or [f.attname for f in obj._meta.concrete_fields]
-    return _jsonable({name: getattr(obj, name) for name in names})
+    picture = {}
+    for name in names:
+        # A foreign key named by its field ("process") is recorded by its id.
+        field = next((f for f in obj._meta.concrete_fields if f.name == name), None)
+        attname = field.attname if field is not None else name
+        picture[name] = getattr(obj, attname)
+    return _jsonable(picture)
 
 
 def record(

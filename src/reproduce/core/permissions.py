@@ -38,7 +38,7 @@ class NetworkRoleName(models.TextChoices):
 
 
 _VIEW = {"organization.view", "site.view_private", "machine.view_private"}
-_OPERATE = _VIEW | {"machine.report_unavailability", "skill.declare"}
+_OPERATE = _VIEW | {"machine.report_unavailability", "skill.declare", "build.report"}
 _MANAGE = _OPERATE | {
     "organization.edit",
     "organization.invite",
@@ -47,6 +47,8 @@ _MANAGE = _OPERATE | {
     "skill.validate",
     "sharing.edit",
     "okw.import",
+    "design.edit",
+    "design.release",
 }
 ORG_PERMISSIONS: dict[str, frozenset[str]] = {
     OrgRole.VIEWER: frozenset(_VIEW),
