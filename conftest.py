@@ -32,6 +32,10 @@ class OrgWorld:
     machine: Any
     canary: str
     private_canaries: list[str] = field(default_factory=list)
+    # Designs library: the organisation's private draft (with everything hanging from it) and
+    # a released design shared by name with organisation A (see _make_designs).
+    designs: dict[str, Any] = field(default_factory=dict)
+    shared_designs: dict[str, Any] = field(default_factory=dict)
 
 
 def _make_org(
@@ -132,6 +136,124 @@ def _make_org(
 _DUMMY: dict[str, Any] = {}
 
 
+def _png_bytes(colour: tuple[int, int, int]) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _design_world(world: OrgWorld, *, private: bool, shared_with: Any = None) -> dict[str, Any]:
+    """A design of ``world``'s organisation with a file, BOM line, operation, SOP step, QC check
+    and build report. The private one stays a draft and carries the organisation's canary;
+    the shared one is released and shared by name with ``shared_with`` (no canary)."""
+    import io
+    from datetime import date
+
+    from reproduce.core.actor import Actor
+    from reproduce.designs import services as ds
+    from reproduce.files.thumbnails import ensure_thumbnail
+    from reproduce.network.models import Material, Process
+
+    org = world.org
+    actor = Actor(user=world.owner, memberships={org.pk: "owner"})
+    mark = f" {world.canary}" if private else ""
+    design = ds.create_design(
+        actor=actor,
+        organization=org,
+        values={
+            "name": f"{'Private' if private else 'Shared'} design {org.slug}",
+            "kind": "product",
+            "summary": "A stool",
+            "description": f"Design notes{mark}",
+            "license": "CERN-OHL-S-2.0",
+        },
+    )
+    version = design.versions.get()
+    ds.update_version(actor=actor, version=version, values={"function": f"Sitting{mark}"})
+    colour = (10, 20, 30) if private else (200, 100, 50)
+    design_file = ds.add_file(
+        actor=actor,
+        version=version,
+        upload=io.BytesIO(_png_bytes(colour if org.slug == "orga" else colour[::-1])),
+        filename=f"photo-{org.slug}.png",
+        role="image",
+    )
+    # The thumbnail task runs after commit, which tests never reach: make it here.
+    ensure_thumbnail(design_file.blob)
+    item = ds.create_item(
+        actor=actor,
+        organization=org,
+        values={
+            "kind": "material",
+            "name": f"Plywood{mark}",
+            "material": Material.objects.get(code="plywood"),
+            "specification": "18 mm birch",
+            "default_unit": "MTK",
+        },
+    )
+    line = ds.add_bom_line(actor=actor, version=version, item=item, quantity=1)
+    operation = ds.add_operation(
+        actor=actor,
+        version=version,
+        values={
+            "name": "Cut the panels",
+            "process": Process.objects.get(code="laser-cutting"),
+            "material": Material.objects.get(code="plywood"),
+            "parameters": f"60 % power{mark}",
+        },
+    )
+    step = ds.add_step(actor=actor, operation=operation, text=f"<p>Load the sheet{mark}</p>")
+    criterion = ds.add_criterion(
+        actor=actor,
+        version=version,
+        values={"operation": operation, "characteristic": "Edge", "acceptance": f"Clean{mark}"},
+    )
+    ds.release_version(actor=actor, version=version, number="1.0")
+    report = ds.record_build(
+        actor=actor,
+        organization=org,
+        version=version,
+        built_on=date(2026, 1, 15),
+        site=world.listed_site,
+        deviations=f"None{mark}",
+        photos=[(io.BytesIO(_png_bytes(colour[::-1] if private else colour)), "build.png")],
+    )
+    if not private:
+        ds.set_visibility(
+            actor=actor, design=design, visibility="named", organizations=[shared_with]
+        )
+        return {
+            "design": design,
+            "version": version,
+            "file": design_file,
+            "item": item,
+            "line": line,
+            "operation": operation,
+            "step": step,
+            "criterion": criterion,
+            "report": report,
+        }
+    # The organisation's own objects are those of an open draft 1.1 (copied from 1.0): editable.
+    draft = ds.start_draft(actor=actor, design=design, change_note="Next version")
+    draft_operation = draft.operations.get()
+    return {
+        "design": design,
+        "released": version,
+        "version": draft,
+        "file": draft.files.get(),
+        "item": item,
+        "line": draft.bom_lines.get(),
+        "operation": draft_operation,
+        "step": draft_operation.steps.get(),
+        "criterion": draft.qc_criteria.get(),
+        "report": report,
+    }
+
+
 def _dummy_org() -> Any:
     from reproduce.accounts.models import Organization
 
@@ -159,6 +281,9 @@ def network(db: Any) -> Network:
     a = _make_org("orga", "CANARY-A-7f3", "47.13", machines_audience="named")
     b = _make_org("orgb", "CANARY-B-91c", "58.27", machines_audience="named")
     c = _make_org("orgc", "CANARY-C-2d8", "69.41", machines_audience="named", named=[a.org])
+    for world in (a, b):
+        world.designs = _design_world(world, private=True)
+    b.shared_designs = _design_world(b, private=False, shared_with=a.org)
     outsider = User.objects.create_user(email="outsider@example.test", password="pw-Test-12345")
     staff = {}
     for role in ("coordinator", "programme_officer", "reviewer"):
@@ -191,6 +316,12 @@ def client_for(db: Any):  # type: ignore[no-untyped-def]
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2 at production strength would dominate the suite's time; the hasher is not under test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, tmp_path_factory: Any) -> None:
+    # Uploaded files go to a throw-away folder, never to the developer's data/media.
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
@@ -18,6 +17,7 @@ urlpatterns += i18n_patterns(
     path("", include("reproduce.network.urls")),
     path("manage/", include("reproduce.network.manage_urls")),
     path("okw/", include("reproduce.network.okw_urls")),
+    path("designs/", include("reproduce.designs.urls")),
     path("", include("reproduce.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
@@ -25,7 +25,5 @@ urlpatterns += i18n_patterns(
     prefix_default_language=True,
 )
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files are never served from MEDIA_URL: every download goes through a view that
+# checks who may see it (see reproduce.files.http).

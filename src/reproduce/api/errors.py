@@ -14,7 +14,6 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 
-
 # Refusals that are not about the values sent but about the state of the object (409), or
 # about the size of what was sent (413). Every other coded refusal answers 422.
 STATUS_BY_CODE = {

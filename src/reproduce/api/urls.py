@@ -28,6 +28,7 @@ def _add_routers() -> None:
 
     api.add_router("/", network_router)
     api.add_router("/okw", okw_router)
+    api.add_router("/", "reproduce.designs.api.router")  # the designs library
 
 
 _add_routers()

@@ -126,6 +126,9 @@ class Access:
     object: the URL parameter naming the organisation-owned object, if any.
     model: dotted name of that object's model (the matrix builds own/foreign/shared rows).
     methods: the HTTP methods the page answers (default: GET, plus POST when it writes).
+    on_visible: the write acts for the actor's own organisation, taking as its source an object
+    the actor may merely *see* (fork a shared design, report having built it): a shared object
+    then answers like an own one, a foreign one still 404.
     """
 
     level: Level
@@ -133,6 +136,7 @@ class Access:
     object: str | None = None
     model: str | None = None
     methods: tuple[str, ...] | None = None
+    on_visible: bool = False
 
     @property
     def http_methods(self) -> tuple[str, ...]:
@@ -155,6 +159,7 @@ def access(
     object: str | None = None,
     model: str | None = None,
     methods: tuple[str, ...] | None = None,
+    on_visible: bool = False,
 ) -> Callable[[F], F]:
     """Declare a view's access policy (see :class:`Access`)."""
 
@@ -165,6 +170,7 @@ def access(
             object=object,
             model=model,  # type: ignore[attr-defined]
             methods=methods,
+            on_visible=on_visible,
         )
         return view
 

@@ -30,7 +30,7 @@ class DemoReport:
     users: list[tuple[str, str]] = field(default_factory=list)  # (email, what they are)
 
 
-def _system_actor(org: Organization) -> Actor:
+def system_actor(org: Organization) -> Actor:
     # The loader acts as the organisation's owner, so every write goes through the same checks.
     return Actor(user=None, memberships={org.pk: "owner"})
 
@@ -95,7 +95,7 @@ def load_demo_network(path: Path | None = None) -> DemoReport:
             persona = member.get("persona")
             report.users.append((user.email, f"{persona} — {role_line}" if persona else role_line))
             for skill in member.get("skills", []):
-                actor = _system_actor(org)
+                actor = system_actor(org)
                 s = services.declare_skill(
                     actor=actor,
                     organization=org,
@@ -107,7 +107,7 @@ def load_demo_network(path: Path | None = None) -> DemoReport:
                     services.validate_skill(actor=actor, skill=s)
     for entry in data["organizations"]:
         org = orgs[entry["slug"]]
-        actor = _system_actor(org)
+        actor = system_actor(org)
         for group, audience in entry.get("sharing", {}).items():
             if group == "named":
                 continue

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from reproduce.accounts.models import Invitation, Organization
 from reproduce.core.permissions import ORG_PERMISSIONS, OrgRole, access
+from reproduce.designs.selectors import organization_designs
 from reproduce.network.models import Machine, Site
 from reproduce.network.selectors import organization_sites
 
@@ -54,6 +55,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             perms=perms,
             role_label=OrgRole(role).label,
             sites=list(organization_sites(actor, org_id).order_by("name")),
+            designs=list(organization_designs(org_id)),
         )
         if "organization.invite" in perms:
             context["pending_invitations"] = list(

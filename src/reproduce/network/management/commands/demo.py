@@ -26,11 +26,18 @@ class Command(BaseCommand):
         self.stdout.write("Database ready: " + str(settings.DATABASES["default"]["NAME"]))
         report = load_demo_network()
         counts = demo_counts()
+        from reproduce.designs.demo import load_demo_designs
+
+        load_demo_designs()
+        from reproduce.designs.models import Design
+
+        design_count = Design.objects.unscoped("counting demo data").filter(is_demo=True).count()
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nReProduce demo network: {counts['organizations']} organisations, "
-                f"{counts['sites']} sites, {counts['machines']} machines (demonstration data)."
+                f"{counts['sites']} sites, {counts['machines']} machines, "
+                f"{design_count} designs in the library (demonstration data)."
             )
         )
         self.stdout.write(f"\n  Open {url}fr/  (Nederlands: {url}nl/ · English: {url}en/)")
