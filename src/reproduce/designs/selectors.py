@@ -630,7 +630,7 @@ def completeness(version: DesignVersion, files: Iterable[DesignFile] | None = No
                 Check(
                     _("Illustrated assembly instructions (SOP steps)"),
                     bool(ops_of(OperationKind.ASSEMBLY))
-                    and all(o.n_steps for o in ops_of(OperationKind.ASSEMBLY)),
+                    and all(o.n_steps for o in ops_of(OperationKind.ASSEMBLY)),  # type: ignore[attr-defined]
                 ),
             ],
             not_applicable=version.assembly_not_applicable,

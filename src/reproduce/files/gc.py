@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db.models import Q
@@ -32,23 +33,24 @@ def _referencing_q() -> Q:
         f for f in Blob._meta.get_fields(include_hidden=True) if f.auto_created and not f.concrete
     ]
     for relation in relations:
-        if relation.related_model is Blob:
+        model: Any = relation.related_model
+        if model is Blob or model is None:
             continue
-        model = relation.related_model
-        manager = getattr(model, "objects", None)
+        manager: Any = getattr(model, "objects", None) or model._default_manager
         queryset = (
             manager.unscoped("garbage collection looks at every attachment")
             if hasattr(manager, "unscoped")
-            else model._default_manager.all()
+            else manager.all()
         )
-        if relation.many_to_many:
-            through = relation.through  # type: ignore[attr-defined]
+        rel: Any = relation
+        if rel.many_to_many:
+            through = rel.through
             column = next(
                 f.attname for f in through._meta.concrete_fields if f.related_model is Blob
             )
             q |= Q(pk__in=through.objects.values(column))
         else:
-            q |= Q(pk__in=queryset.values(relation.field.attname))  # type: ignore[attr-defined]
+            q |= Q(pk__in=queryset.values(rel.field.attname))
     return q
 
 
