@@ -275,6 +275,11 @@ class Network:
 
 @pytest.fixture
 def network(db: Any) -> Network:
+    return build_network()
+
+
+def build_network() -> Network:
+    """The three organisations, their designs, an outsider and the network staff."""
     from reproduce.accounts.models import NetworkRole, User
 
     _DUMMY.clear()

@@ -351,11 +351,48 @@ def _url(route: Route, network: Any, kind: str | None) -> str:
 MATRIX_ROUTES = [r for r in ALL_ROUTES if r.policy is not None and not _is_third_party(r)]
 
 
+@pytest.fixture(scope="module")
+def matrix_media(tmp_path_factory: Any) -> str:
+    return str(tmp_path_factory.mktemp("matrix-media"))
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings: Any, matrix_media: str) -> None:
+    # One media folder for the module: the shared network's files live there.
+    settings.MEDIA_ROOT = matrix_media
+
+
+@pytest.fixture(scope="module")
+def matrix_network(django_db_setup: Any, django_db_blocker: Any, matrix_media: str) -> Any:
+    """The network, built once for all routes of this module, in a transaction rolled back at
+    the end. Each route's test runs in its own savepoint inside it (pytest-django's ``db``), and
+    every request is rolled back too, so each route finds the same objects."""
+    from django.test import override_settings
+
+    from conftest import build_network
+
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            MEDIA_ROOT=matrix_media,
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        ),
+    ):
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            yield build_network()
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     "route", MATRIX_ROUTES, ids=lambda r: f"{','.join(r.methods)} {r.template}"
 )
-def test_route_matrix(route: Route, network: Any, client_for: Any) -> None:
+def test_route_matrix(route: Route, matrix_network: Any, client_for: Any) -> None:
+    network = matrix_network
     failures = []
     kinds = KINDS if route.params else [None]
     for role in ROLES:
@@ -400,7 +437,10 @@ def test_route_matrix(route: Route, network: Any, client_for: Any) -> None:
     [r for r in ALL_ROUTES if r.policy is not None and _is_third_party(r) and not r.params],
     ids=lambda r: r.name,
 )
-def test_third_party_pages_leak_no_canary(route: Route, network: Any, client_for: Any) -> None:
+def test_third_party_pages_leak_no_canary(
+    route: Route, matrix_network: Any, client_for: Any
+) -> None:
+    network = matrix_network
     for role in ("anonymous", "viewer", "outsider"):
         response = client_for(_user_for(network, role)).get(_url(route, network, None))
         assert response.status_code < 500, (role, route.template, response.status_code)
