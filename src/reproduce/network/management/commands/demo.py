@@ -3,6 +3,7 @@
 The task worker (e-mails such as invitations) runs beside the web server, as in production.
 """
 
+import os
 import subprocess
 import sys
 
@@ -33,6 +34,9 @@ class Command(BaseCommand):
 
         design_count = Design.objects.unscoped("counting demo data").filter(is_demo=True).count()
         url = f"http://{options['host']}:{options['port']}/"
+        if "REPRODUCE_SITE_URL" not in os.environ:
+            # Links written into documents (invitations, okh.toml) point at this server.
+            settings.SITE_URL = url.rstrip("/")
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nReProduce demo network: {counts['organizations']} organisations, "
