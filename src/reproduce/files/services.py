@@ -27,7 +27,7 @@ from reproduce.files.errors import Codes, FileRejected, megabytes
 from reproduce.files.kinds import ARCHIVE_KINDS, DESCRIPTIONS
 from reproduce.files.models import THUMBNAIL_KINDS, Blob, Kind, ThumbnailState
 from reproduce.files.storage import open_blob, save_blob, sha256_of
-from reproduce.files.svg import sanitize_svg
+from reproduce.files.svg import accept_svg
 from reproduce.files.tasks import make_thumbnail
 
 __all__ = ["FileRejected", "ingest", "open_blob", "safe_filename"]
@@ -70,7 +70,7 @@ def ingest(
         if detected.kind in ARCHIVE_KINDS:
             meta.update(archives.check_zip(upload.path))
         if detected.kind == Kind.SVG:
-            clean = sanitize_svg(upload.path.read_bytes())
+            clean = accept_svg(upload.path.read_bytes())
             return _save(clean, sha256_of(clean), len(clean), detected.kind, meta)
         return _save(upload.path, upload.sha256, upload.size, detected.kind, meta)
 

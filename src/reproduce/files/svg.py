@@ -102,8 +102,43 @@ def local_name(tag: str) -> tuple[str, str]:
     return "", tag
 
 
+ACTIVE_ELEMENTS = frozenset({"script", "foreignObject", "iframe", "embed", "object", "handler"})
+
+
+def refuse_active_content(root: Element) -> None:
+    """A drawing that carries scripts is refused with a clear message rather than silently
+    changed: the designer learns that the file is not what a workshop should receive."""
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        name = local_name(element.tag)[1]
+        handlers = [k for k in element.attrib if local_name(k)[1].lower().startswith("on")]
+        scripted_link = any(
+            local_name(k)[1] == "href" and "javascript:" in v.replace(" ", "").lower()
+            for k, v in element.attrib.items()
+        )
+        if name in ACTIVE_ELEMENTS or handlers or scripted_link:
+            what = (
+                f"<{name}>"
+                if name in ACTIVE_ELEMENTS
+                else (handlers[0] if handlers else "javascript:")
+            )
+            raise FileRejected(
+                _(
+                    "This SVG contains active content (%(what)s) that could run in a browser. "
+                    "Save it again as a plain drawing (in Inkscape: File › Save As › "
+                    "Plain SVG) and upload that."
+                )
+                % {"what": what},
+                code=Codes.UNSAFE_CONTENT,
+            )
+
+
 def sanitize_svg(data: bytes) -> bytes:
-    """Return a clean copy of the SVG document ``data`` (UTF-8, no DTD, no active content)."""
+    """Return a clean copy of the SVG document ``data`` (UTF-8, no DTD, no active content).
+
+    Whatever is outside the allow-list (comments, metadata, editor namespaces — and scripts,
+    should one get here) is dropped. Uploads go through :func:`accept_svg` first."""
     root = parse_svg(data)
     clean = _clean_element(root)
     if clean is None or local_name(clean.tag)[1] != "svg":
@@ -112,6 +147,12 @@ def sanitize_svg(data: bytes) -> bytes:
     clean.set("xmlns", SVG_NS)
     body = ET.tostring(clean, encoding="unicode")
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body.encode("utf-8")
+
+
+def accept_svg(data: bytes) -> bytes:
+    """An uploaded SVG: refused if it carries active content, otherwise stored cleaned."""
+    refuse_active_content(parse_svg(data))
+    return sanitize_svg(data)
 
 
 def _clean_element(element: Element) -> Element | None:

@@ -69,11 +69,28 @@ def test_archives_are_checked_and_measured() -> None:
 
 
 def test_svg_is_stored_sanitised_and_hashed_as_stored(stored_files) -> None:
-    data = samples.SVG.replace(b"<rect ", b'<script>alert(1)</script><rect onload="x()" ')
+    data = samples.SVG.replace(b"<rect ", b"<!-- Inkscape --><metadata>x</metadata><rect ")
     blob = ingest(io.BytesIO(data), "plate.svg")
     stored = stored_files()[0].read_bytes()
-    assert b"script" not in stored and b"onload" not in stored and b"<rect" in stored
+    assert b"Inkscape" not in stored and b"metadata" not in stored and b"<rect" in stored
     assert blob.sha256 == hashlib.sha256(stored).hexdigest() and blob.size == len(stored)
+
+
+@pytest.mark.parametrize(
+    "active",
+    [
+        b"<script>alert(1)</script><rect ",
+        b'<rect onload="x()" ',
+        b'<a href="javascript:alert(1)"><circle r="2"/></a><rect ',
+        b"<foreignObject><p>x</p></foreignObject><rect ",
+    ],
+)
+def test_svg_with_active_content_is_refused_and_nothing_stored(stored_files, active) -> None:
+    with pytest.raises(FileRejected) as refused:
+        ingest(io.BytesIO(samples.SVG.replace(b"<rect ", active)), "plate.svg")
+    assert refused.value.code == "unsafe_content"
+    assert "Plain SVG" in refused.value.messages[0]
+    assert stored_files() == []
 
 
 # Refusals -------------------------------------------------------------------------------
