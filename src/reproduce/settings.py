@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "reproduce.network",
     "reproduce.files",
     "reproduce.designs",
+    "reproduce.orders",
     "reproduce.planning",
     "reproduce.web",
     "reproduce.api",

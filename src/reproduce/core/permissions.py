@@ -38,7 +38,12 @@ class NetworkRoleName(models.TextChoices):
 
 
 _VIEW = {"organization.view", "site.view_private", "machine.view_private"}
-_OPERATE = _VIEW | {"machine.report_unavailability", "skill.declare", "build.report"}
+_OPERATE = _VIEW | {
+    "machine.report_unavailability",
+    "skill.declare",
+    "build.report",
+    "booking.create",
+}
 _MANAGE = _OPERATE | {
     "organization.edit",
     "organization.invite",
@@ -49,6 +54,9 @@ _MANAGE = _OPERATE | {
     "okw.import",
     "design.edit",
     "design.release",
+    "order.place",
+    "offer.answer",
+    "booking.manage",
 }
 ORG_PERMISSIONS: dict[str, frozenset[str]] = {
     OrgRole.VIEWER: frozenset(_VIEW),
@@ -57,13 +65,28 @@ ORG_PERMISSIONS: dict[str, frozenset[str]] = {
     OrgRole.OWNER: frozenset(_MANAGE | {"organization.manage_roles"}),
 }
 NETWORK_PERMISSIONS: dict[str, frozenset[str]] = {
-    NetworkRoleName.COORDINATOR: frozenset({"network.view_members", "taxonomy.edit", "okw.import"}),
+    NetworkRoleName.COORDINATOR: frozenset(
+        {
+            "network.view_members",
+            "taxonomy.edit",
+            "okw.import",
+            "order.manage",
+            "plan.view",
+            "plan.manage",
+        }
+    ),
     NetworkRoleName.PROGRAMME_OFFICER: frozenset({"network.view_members"}),
     NetworkRoleName.REVIEWER: frozenset(),
 }
 # Permissions that change data: an API token needs the "write" scope for them.
 READ_ONLY_PERMISSIONS = frozenset(
-    {"organization.view", "site.view_private", "machine.view_private", "network.view_members"}
+    {
+        "organization.view",
+        "site.view_private",
+        "machine.view_private",
+        "network.view_members",
+        "plan.view",
+    }
 )
 
 

@@ -271,7 +271,7 @@ class VersionForm(PlatformModelForm):
 
     class Meta:
         model = DesignVersion
-        fields = ["number", *VERSION_FIELDS]
+        fields = ["number", *(f for f in VERSION_FIELDS if f != "configurator")]
         widgets = {
             name: _textarea(4)
             for name in (

@@ -262,6 +262,9 @@ class DesignVersion(OrgScopedModel):
         default=False,
         help_text=_("A flat or textile product: its 2D patterns are its design files."),
     )
+    # Options a customer chooses when ordering (see designs/configurator.py); empty when the
+    # design is not configurable.
+    configurator = models.JSONField(_("order options"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -442,6 +442,9 @@ class VersionOut(Schema):
     packaging_notes: str
     assembly_not_applicable: bool
     finishing_not_applicable: bool
+    configurator: dict[str, Any] = Field(
+        description="Order options of a configurable design (see the ordering guide)"
+    )
     created_at: datetime
     released_at: datetime | None
     files: list[DesignFileOut] = Field(description="The files you may see")
@@ -462,6 +465,7 @@ class VersionPatch(Schema):
     packaging_notes: str | None = None
     assembly_not_applicable: bool | None = None
     finishing_not_applicable: bool | None = None
+    configurator: dict[str, Any] | None = None
 
 
 class ReleaseIn(Schema):
@@ -816,6 +820,7 @@ def version_out(actor: Actor, version: DesignVersion) -> dict[str, Any]:
         "packaging_notes": v.packaging_notes,
         "assembly_not_applicable": v.assembly_not_applicable,
         "finishing_not_applicable": v.finishing_not_applicable,
+        "configurator": v.configurator or {},
         "created_at": v.created_at,
         "released_at": v.released_at,
         "files": [file_out(f) for f in files],

@@ -25,6 +25,7 @@ from reproduce.core import audit
 from reproduce.core.actor import Actor
 from reproduce.core.permissions import require
 from reproduce.core.sanitize import clean_html, plain_text
+from reproduce.designs.configurator import validate_spec
 from reproduce.designs.dfm import QUESTION_CODES
 from reproduce.designs.models import (
     RECIPROCAL_LICENSES,
@@ -79,6 +80,7 @@ VERSION_FIELDS = [
     "assembly_not_applicable",
     "finishing_not_applicable",
     "model_3d_not_applicable",
+    "configurator",
     "change_note",
 ]
 ITEM_FIELDS = [
@@ -349,6 +351,8 @@ def update_version(
     require(actor, "design.edit", version.design.organization_id)
     editable_version(version)
     before = audit.snapshot(version, [*VERSION_FIELDS, "number"])
+    if "configurator" in values:
+        values = {**values, "configurator": validate_spec(version, values["configurator"])}
     for key, value in values.items():
         if key in VERSION_FIELDS:
             setattr(version, key, value)
