@@ -18,6 +18,8 @@ urlpatterns += i18n_patterns(
     path("manage/", include("reproduce.network.manage_urls")),
     path("okw/", include("reproduce.network.okw_urls")),
     path("designs/", include("reproduce.designs.urls")),
+    path("orders/", include("reproduce.orders.urls")),
+    path("planning/", include("reproduce.planning.urls")),
     path("", include("reproduce.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -29,6 +29,8 @@ def _add_routers() -> None:
     api.add_router("/", network_router)
     api.add_router("/okw", okw_router)
     api.add_router("/", "reproduce.designs.api.router")  # the designs library
+    api.add_router("/", "reproduce.orders.api.router")  # orders, quotes, work orders, offers
+    api.add_router("/", "reproduce.planning.api.router")  # the network plan, bookings, iCal
 
 
 _add_routers()

@@ -351,7 +351,7 @@ def _minutes(op: Operation, quantity: int, factor: Decimal) -> int:
     return max(1, math.ceil(total))
 
 
-def _due_at(order: Order) -> datetime:
+def order_due_at(order: Order) -> datetime:
     return timezone.make_aware(datetime.combine(order.requested_date, DUE_TIME))
 
 
@@ -367,7 +367,7 @@ def _create_work_orders(order: Order, mo: ManufacturingOrder, factor: Decimal) -
             name=op.name[:150],
             quantity=mo.quantity,
             minutes=_minutes(op, mo.quantity, factor),
-            due_at=_due_at(order),
+            due_at=order_due_at(order),
         )
         if created:
             wo.predecessors.add(created[-1])
@@ -387,7 +387,7 @@ def _link_to_parent(child: list[WorkOrder], parent: list[WorkOrder]) -> None:
 def _set_due_dates(work: list[WorkOrder], order: Order) -> None:
     """Each work order is due early enough for the work after it (a rough backward pass at
     eight working hours a day); the sites see this date as their deadline."""
-    due = _due_at(order)
+    due = order_due_at(order)
     successors: dict[int, list[WorkOrder]] = {wo.pk: [] for wo in work}
     for wo in work:
         for pred in wo.predecessors.all():
