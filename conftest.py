@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,11 @@ class OrgWorld:
     # a released design shared by name with organisation A (see _make_designs).
     designs: dict[str, Any] = field(default_factory=dict)
     shared_designs: dict[str, Any] = field(default_factory=dict)
+    # Orders and dispatch: the organisation's order (as a customer), the work order offered to
+    # its listed site, that offer, and a booking of its machine (see _make_orders). The
+    # order's canary may be read by the network coordinators, never by another organisation.
+    orders: dict[str, Any] = field(default_factory=dict)
+    order_canary: str = ""
 
 
 def _make_org(
@@ -271,6 +276,7 @@ class Network:
     coordinator: Any
     officer: Any
     reviewer: Any
+    plan: Any = None
 
 
 @pytest.fixture
@@ -295,6 +301,7 @@ def build_network() -> Network:
         user = User.objects.create_user(email=f"{role}@network.test", password="pw-Test-12345")
         NetworkRole.objects.create(user=user, role=role)
         staff[role] = user
+    plan = _make_orders(a, b, c, staff["coordinator"])
     return Network(
         a=a,
         b=b,
@@ -303,6 +310,64 @@ def build_network() -> Network:
         coordinator=staff["coordinator"],
         officer=staff["programme_officer"],
         reviewer=staff["reviewer"],
+        plan=plan,
+    )
+
+
+def _next_weekday_at(hour: int) -> Any:
+    day = timezone.localdate() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def _make_orders(a: OrgWorld, b: OrgWorld, c: OrgWorld, coordinator_user: Any) -> Any:
+    """An order of A and one of B for C's network-visible pouch (one manual operation, so any
+    workshop can do it), each released and offered to its customer's own listed site; a
+    booking of each machine by its operator; a published plan."""
+    from reproduce.core.actor import actor_for_user
+    from reproduce.designs import services as ds
+    from reproduce.orders import services as orders
+    from reproduce.planning import bookings
+    from reproduce.planning.models import PlanRun, PlanState
+
+    maker = actor_for_user(c.owner)
+    pouch = ds.create_design(
+        actor=maker,
+        organization=c.org,
+        values={"name": "Hand-sewn pouch", "kind": "product", "license": "CERN-OHL-S-2.0"},
+        number="1.0",
+        visibility="network",
+    )
+    version = pouch.versions.get()
+    ds.add_operation(actor=maker, version=version, values={"name": "Sew by hand"})
+    ds.release_version(actor=maker, version=version)
+    coordinator = actor_for_user(coordinator_user)
+    for world in (a, b):
+        world.order_canary = f"ORDER-{world.org.slug.upper()}-5e1"
+        owner = actor_for_user(world.owner)
+        order = orders.create_order(
+            actor=owner,
+            customer=world.org,
+            requested_date=timezone.localdate() + timedelta(days=40),
+            lines=[orders.LineInput(version, 3)],
+            notes=f"Deliver to the back door {world.order_canary}",
+        )
+        orders.submit_order(actor=owner, order=order)
+        work = orders.release_order(actor=coordinator, order=order)
+        offer = orders.offer_work_order(
+            actor=coordinator, work_order=work[0], site=world.listed_site, override=True
+        )
+        booking = bookings.book_machine(
+            actor=actor_for_user(world.operator),
+            machine=world.machine,
+            starts_at=_next_weekday_at(10),
+            ends_at=_next_weekday_at(11),
+            purpose="Prototype",
+        )
+        world.orders = {"order": order, "work_order": work[0], "offer": offer, "booking": booking}
+    return PlanRun.objects.create(
+        state=PlanState.DONE, is_published=True, origin=timezone.now(), reason="fixture"
     )
 
 

@@ -204,11 +204,43 @@ for _model, _key in [
         "shared": n.b.shared_designs[key],
         "shared_with": "a",
     }
+# Orders and dispatch: A's order (as a customer) with its work order offered to A's site,
+# that offer and a booking of A's machine; B's alike. Nothing of B's is shared with A
+# ("none": the shared column answers like a foreign object), but network coordinators read
+# every one of them (NETWORK_READERS).
+for _model, _key in [
+    ("orders.Order", "order"),
+    ("orders.WorkOrder", "work_order"),
+    ("orders.Offer", "offer"),
+    ("planning.Booking", "booking"),
+]:
+    OBJECTS[_model] = lambda n, key=_key: {
+        "own": n.a.orders[key],
+        "foreign": n.b.orders[key],
+        "shared": n.b.orders[key],
+        "shared_with": "none",
+    }
+# A plan belongs to the whole network: only network roles holding the route's permission
+# open it, whatever the column.
+OBJECTS["planning.PlanRun"] = lambda n: {
+    "own": n.plan,
+    "foreign": n.plan,
+    "shared": n.plan,
+    "shared_with": "none",
+}
+NETWORK_READERS = {
+    "orders.Order": {"coordinator"},
+    "orders.WorkOrder": {"coordinator"},
+    "orders.Offer": {"coordinator"},
+    "planning.Booking": {"coordinator"},
+    "planning.PlanRun": {"coordinator"},
+}
 SHARED_WITH = {
     "network.Site": "public",
     "network.Machine": "a",
     "accounts.Organization": "public",
     **{model: "a" for model in OBJECTS if model.startswith("designs.")},
+    **dict.fromkeys(NETWORK_READERS, "none"),
 }
 EXTRA_OBJECTS: dict[str, Any] = {}  # filled by later apps' fixtures through register_matrix_object
 
@@ -290,7 +322,21 @@ def _expected(route: Route, role: str, kind: str | None, method: str) -> set[int
         if not member:
             return {403, 404}
         return {200, 201} if _has(role, p.perm) else {403}
-    if kind in ("missing", "foreign"):
+    if kind == "missing":
+        return {404}
+    if p.level == "network":
+        # The network role is checked before the object is looked up (403 whatever the
+        # object); looking it up first answers 404 for what the role cannot see: both refuse.
+        if not _has(role, p.perm):
+            return {403, 404}
+        if role in NETWORK_READERS.get(p.model or "", set()):
+            return {200, 201, 204} if writes else {200}
+        return {404}
+    if role in NETWORK_READERS.get(p.model or "", set()):
+        if writes:
+            return {200, 201, 204} if _has(role, p.perm) else {403}
+        return {200} if _has(role, p.perm) else {403}
+    if kind == "foreign" or (kind == "shared" and SHARED_WITH.get(p.model or "") == "none"):
         return {404}
     if kind == "shared":
         if writes and not p.on_visible:
@@ -330,6 +376,11 @@ def _forbidden_canaries(network: Any, role: str) -> list[str]:
     canaries = network.b.private_canaries + network.c.private_canaries
     if role not in ORG_PERMISSIONS:
         canaries += network.a.private_canaries
+    # Orders: coordinators read every customer's; members of A only A's.
+    if role != "coordinator":
+        canaries += [network.b.order_canary]
+        if role not in ORG_PERMISSIONS:
+            canaries += [network.a.order_canary]
     return canaries
 
 

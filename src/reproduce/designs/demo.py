@@ -171,10 +171,15 @@ class _Loader:
     ) -> dict[str, Any]:
         """Files, BOM, routing, final checks and DFM of a first version; returns the
         operations' lineages by key, to find them again in the next versions."""
-        services.update_version(actor=actor, version=version, values=spec.get("fields", {}))
+        fields = dict(spec.get("fields", {}))
+        # Order options name the BOM's components: they are checked once the BOM exists.
+        options = fields.pop("configurator", None)
+        services.update_version(actor=actor, version=version, values=fields)
         self.add_files(actor, design, version, spec.get("files", []))
         for line in spec.get("bom", []):
             self.add_line(actor, design, version, line)
+        if options:
+            services.update_version(actor=actor, version=version, values={"configurator": options})
         lineages = {}
         for op_spec in spec.get("operations", []):
             lineages[op_spec["key"]] = self.add_operation(actor, version, op_spec).lineage

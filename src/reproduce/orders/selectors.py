@@ -95,15 +95,21 @@ def _capable(op: Operation, version: DesignVersion) -> list[Candidate]:
 
 
 def _neighbour_sites(work_order: WorkOrder) -> list[Site]:
-    """For a manual operation: the sites already doing work on the same part."""
-    ids = (
-        WorkOrder.objects.unscoped("sites of the same manufacturing order")
-        .filter(manufacturing_order=work_order.manufacturing_order, site__isnull=False)
-        .values_list("site_id", flat=True)
+    """For a manual operation (no machine): the workshops already busy with the same part —
+    those it was given to, else those it is offered to — so that it does not travel for a
+    bit of assembly or packing. With none yet, the sites open to the public."""
+    same_part = WorkOrder.objects.unscoped("sites of the same manufacturing order").filter(
+        manufacturing_order=work_order.manufacturing_order
     )
-    sites = list(Site.objects.unscoped("sites already chosen").filter(pk__in=list(ids)))
-    if sites:
-        return sites
+    ids = list(same_part.filter(site__isnull=False).values_list("site_id", flat=True))
+    if not ids:
+        ids = list(
+            Offer.objects.unscoped("sites asked for the same part")
+            .filter(work_order__in=same_part, state__in=[OfferState.OPEN, OfferState.ACCEPTED])
+            .values_list("site_id", flat=True)
+        )
+    if ids:
+        return list(Site.objects.unscoped("sites already chosen").filter(pk__in=ids))
     return list(
         Site.objects.visible_to(DISPATCHER).filter(opening_hours__isnull=False).distinct()[:20]
     )

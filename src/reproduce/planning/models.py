@@ -132,7 +132,10 @@ class PlannedSlot(OrgScopedModel):
         "orders.WorkOrder", on_delete=models.CASCADE, related_name="planned_slots"
     )
     site = models.ForeignKey("network.Site", on_delete=models.CASCADE, related_name="+")
-    machine = models.ForeignKey("network.Machine", on_delete=models.CASCADE, related_name="+")
+    # None for manual work at the site's bench (assembly, packing): no machine needed.
+    machine = models.ForeignKey(
+        "network.Machine", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     is_candidate = models.BooleanField(default=False)  # not accepted by the site yet

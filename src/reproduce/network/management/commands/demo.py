@@ -33,6 +33,11 @@ class Command(BaseCommand):
         from reproduce.designs.models import Design
 
         design_count = Design.objects.unscoped("counting demo data").filter(is_demo=True).count()
+        from reproduce.orders.demo import load_demo_orders
+        from reproduce.orders.models import Order
+
+        load_demo_orders()
+        order_count = Order.objects.unscoped("counting demo data").filter(is_demo=True).count()
         url = f"http://{options['host']}:{options['port']}/"
         if "REPRODUCE_SITE_URL" not in os.environ:
             # Links written into documents (invitations, okh.toml) point at this server.
@@ -41,7 +46,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"\nReProduce demo network: {counts['organizations']} organisations, "
                 f"{counts['sites']} sites, {counts['machines']} machines, "
-                f"{design_count} designs in the library (demonstration data)."
+                f"{design_count} designs in the library, {order_count} orders "
+                "(demonstration data)."
             )
         )
         self.stdout.write(f"\n  Open {url}fr/  (Nederlands: {url}nl/ · English: {url}en/)")
