@@ -372,6 +372,15 @@ def _make_orders(a: OrgWorld, b: OrgWorld, c: OrgWorld, coordinator_user: Any) -
 
 
 @pytest.fixture
+def world(db: Any) -> Any:
+    """A small production network for orders, dispatch and planning (customer, designer,
+    three fablabs, a coordinator): see ``reproduce/orders/tests/conftest.py``."""
+    from reproduce.orders.tests.conftest import build_world
+
+    return build_world()
+
+
+@pytest.fixture
 def client_for(db: Any):  # type: ignore[no-untyped-def]
     def make(user: Any | None) -> Client:
         client = Client()

@@ -184,6 +184,12 @@ def _designs(designer_user: Any, designer: Any) -> tuple[Any, Any]:
 
 @pytest.fixture
 def world(db: Any) -> DispatchWorld:
+    return build_world()
+
+
+def build_world() -> DispatchWorld:
+    """The world of this module's docstring (the root conftest offers it as ``world`` to
+    every app's tests)."""
     from reproduce.accounts.models import NetworkRole, User
 
     customer, buyer, _op = _org("cust", "sme")
