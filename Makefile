@@ -27,11 +27,12 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/reproduce demo --port $(PORT)
 
+# The suite runs on every core (pytest-xdist); PYTEST_ARGS="-n 0" runs it in one process.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto -m "not e2e" $(PYTEST_ARGS)
 
 e2e: $(STAMP)
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
@@ -46,8 +47,18 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)
+# The benchmarks need PyJobShop (the reference scheduler the FJSP bench compares against):
+# a bench-only dependency, installed from its own hashed lock.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP) requirements/bench.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/bench.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.registry.capability_query $(BENCH_ARGS)
+	$(BIN)/python -m bench.fjsp.run $(FJSP_ARGS)
+	$(BIN)/python -m bench.network.run $(NETWORK_ARGS)
 
 # Needs GNU gettext (apt-get install gettext). The compiled .mo files are committed, so that
 # `make demo` and `make test` work on a machine without it.
