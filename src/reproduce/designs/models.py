@@ -494,6 +494,12 @@ class Operation(OrgScopedModel):
         _("time per unit (min)"), max_digits=8, decimal_places=2, default=Decimal(0)
     )
     needs_trained_operator = models.BooleanField(_("needs a trained operator"), default=False)
+    certification = models.CharField(
+        _("certification required"),
+        max_length=100,
+        blank=True,
+        help_text=_("A site must hold it to be offered this operation, e.g. EN 1090-2."),
+    )
 
     class Meta:
         verbose_name = _("operation")

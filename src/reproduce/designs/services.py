@@ -109,6 +109,7 @@ OPERATION_FIELDS = [
     "setup_minutes",
     "unit_minutes",
     "needs_trained_operator",
+    "certification",
 ]
 QC_FIELDS = [
     "operation",

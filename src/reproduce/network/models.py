@@ -246,6 +246,12 @@ class Site(OrgScopedModel):
     languages = models.JSONField(_("languages spoken"), default=list, blank=True)
     email = models.EmailField(_("contact e-mail"), blank=True)
     phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    certifications = models.CharField(
+        _("certifications"),
+        max_length=300,
+        blank=True,
+        help_text=_("Comma-separated, e.g. ISO 9001, EN 1090-2, food contact."),
+    )
     processes = models.ManyToManyField(
         Process, blank=True, related_name="sites", verbose_name=_("services offered")
     )

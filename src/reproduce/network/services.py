@@ -47,6 +47,7 @@ SITE_FIELDS = [
     "languages",
     "email",
     "phone",
+    "certifications",
     "is_listed",
 ]
 MACHINE_FIELDS = [

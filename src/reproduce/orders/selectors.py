@@ -35,6 +35,8 @@ from reproduce.orders.models import (
 # The platform dispatching for the network sees what the network shares with coordinators.
 DISPATCHER = Actor(network_roles=frozenset({NetworkRoleName.COORDINATOR.value}))
 LOAD_WINDOW_DAYS = 14
+# Candidates listed for the coordinator's information but never offered the work.
+UNFIT = ("untrained", "uncertified")
 
 
 @dataclass
@@ -92,6 +94,25 @@ def _capable(op: Operation, version: DesignVersion) -> list[Candidate]:
             ):
                 c.asked = "untrained"
     return out
+
+
+def _holds(site: Site, certification: str) -> bool:
+    held = {c.strip().casefold() for c in site.certifications.split(",") if c.strip()}
+    return certification.strip().casefold() in held
+
+
+def _mark_uncertified(op: Operation, found: list[Candidate]) -> None:
+    """A site without the certification the operation requires is never offered it."""
+    if not op.certification:
+        return
+    for c in found:
+        if _holds(c.site, op.certification):
+            c.reasons.append(_("Certified %(cert)s") % {"cert": op.certification})
+        else:
+            c.asked = "uncertified"
+            c.reasons.append(
+                _("Does not hold the certification %(cert)s") % {"cert": op.certification}
+            )
 
 
 def _neighbour_sites(work_order: WorkOrder) -> list[Site]:
@@ -179,6 +200,8 @@ def _rank(work_order: WorkOrder, found: list[Candidate]) -> list[Candidate]:
             c.price = (min(rates) * Decimal(work_order.minutes) / 60).quantize(Decimal("0.01"))
             score -= min(float(c.price) / 20, 30)
             c.reasons.append(_("Estimated price: €%(price)s") % {"price": c.price})
+        if c.asked == "uncertified":
+            score -= 2000
         if c.asked == "untrained":
             score -= 1000
             c.reasons.append(_("No validated trained operator for this process"))
@@ -198,6 +221,7 @@ def candidates(work_order: WorkOrder) -> list[Candidate]:
         ]
     else:
         found = _capable(op, version)
+    _mark_uncertified(op, found)
     asked = dict(
         Offer.objects.unscoped("earlier offers of one work order")
         .filter(work_order=work_order)
@@ -206,16 +230,14 @@ def candidates(work_order: WorkOrder) -> list[Candidate]:
     )
     ranked = _rank(work_order, found)
     for c in ranked:
-        if c.site.pk in asked:
+        if c.site.pk in asked and c.asked not in UNFIT:
             c.asked = asked[c.site.pk]
-    return [c for c in ranked if c.asked != "untrained"] + [
-        c for c in ranked if c.asked == "untrained"
-    ]
+    return [c for c in ranked if c.asked not in UNFIT] + [c for c in ranked if c.asked in UNFIT]
 
 
 def candidate_for(work_order: WorkOrder, site: Site) -> Candidate | None:
     for c in candidates(work_order):
-        if c.site.pk == site.pk and c.asked != "untrained":
+        if c.site.pk == site.pk and c.asked not in UNFIT:
             return c
     return None
 
@@ -223,6 +245,10 @@ def candidate_for(work_order: WorkOrder, site: Site) -> Candidate | None:
 def _why_not(op: Operation, version: DesignVersion) -> str:
     """Which requirement no site meets, checking the wider queries first."""
     assert op.process is not None
+    if op.certification and _capable(op, version):
+        return _("no site able to do it holds the certification %(cert)s") % {
+            "cert": op.certification
+        }
     if not find_capabilities(DISPATCHER, CapabilityQuery(process=op.process.code, limit=1)):
         return _("no workshop of the network offers %(process)s") % {"process": op.process}
     if op.material_id and not find_capabilities(
@@ -239,7 +265,11 @@ def unmakeable(version: DesignVersion) -> list[str]:
     """A message per operation of ``version`` that no site can do, saying which and why."""
     out = []
     for op in version.operations.select_related("process", "material").order_by("position"):
-        if op.process_id is None or _capable(op, version):
+        if op.process_id is None:
+            continue
+        found = _capable(op, version)
+        _mark_uncertified(op, found)
+        if any(c.asked != "uncertified" for c in found):
             continue
         out.append(
             _("%(design)s %(number)s, operation “%(name)s” (%(reqs)s): %(why)s.")

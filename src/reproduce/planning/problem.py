@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from reproduce.network.models import Machine, Site
 from reproduce.network.selectors import haversine_km
 from reproduce.orders.models import OrderState, WorkOrder, WorkOrderState
-from reproduce.orders.selectors import Candidate, candidates
+from reproduce.orders.selectors import UNFIT, Candidate, candidates
 from reproduce.planning.calendars import Span, machine_spans, opening_spans
 from reproduce.planning.engine.model import Assignment, Option, Problem, Resource, Task
 
@@ -79,7 +79,7 @@ def _options_for(wo: WorkOrder, found: list[Candidate]) -> list[tuple[Site, list
         match = next((c for c in found if c.site.pk == wo.site_id), None)
         machines = [wo.machine] if wo.machine else (match.machines if match else [])
         return [(wo.site, [m for m in machines if m is not None])]
-    return [(c.site, c.machines) for c in found if c.asked not in ("untrained", "declined")]
+    return [(c.site, c.machines) for c in found if c.asked not in (*UNFIT, "declined")]
 
 
 def _transport(sites: dict[str, Site]) -> dict[tuple[str, str], int]:

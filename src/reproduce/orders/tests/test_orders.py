@@ -297,3 +297,28 @@ def test_quote_flow(world):
     services.submit_order(actor=buyer, order=order)
     assert order.state == OrderState.SUBMITTED
     assert Order.objects.unscoped("test").get(pk=order.pk).quote_amount == Decimal("420")
+
+
+def test_a_required_certification_keeps_uncertified_sites_out(world):
+    from reproduce.network import services as network
+
+    op = world.stool.operations.get(name="Cut the plywood")
+    type(op).objects.unscoped("test").filter(pk=op.pk).update(certification="EN 1090-2")
+    with pytest.raises(OrderError) as err:
+        _released(world)
+    assert "certification EN 1090-2" in err.value.messages[0]
+    network.update_site(
+        actor=world.actor(world.y.manager),
+        site=world.y.site,
+        values={"certifications": "ISO 9001, en 1090-2"},
+    )
+    order = _released(world)
+    found = selectors.candidates(_work(order, "Cut the plywood"))
+    assert found[0].site == world.y.site
+    assert found[1].asked == "uncertified"
+    with pytest.raises(OrderError):
+        services.offer_work_order(
+            actor=world.actor(world.coordinator),
+            work_order=_work(order, "Cut the plywood"),
+            site=world.x.site,
+        )
