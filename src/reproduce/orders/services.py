@@ -536,7 +536,16 @@ def offer_work_order(
             changes={"work_order": work_order.reference, "site": site.pk, "override": override},
         )
     _schedule_expiry(offer)
+    _notify("notify_offer", offer.pk)
     return offer
+
+
+def _notify(name: str, *args: Any) -> None:
+    """Enqueue an e-mail task once the transaction commits (nothing is sent for a change
+    that rolls back)."""
+    from reproduce.orders import tasks
+
+    transaction.on_commit(lambda: getattr(tasks, name).enqueue(*args))
 
 
 def _schedule_expiry(offer: Offer) -> None:
@@ -699,6 +708,7 @@ def counter_offer(
             organization_id=offer.organization_id,
             changes={"proposed_end": proposed_end, "proposed_price": proposed_price},
         )
+        _notify("notify_coordinators", offer.pk, "countered")
     return offer
 
 
@@ -825,6 +835,14 @@ def offer_next_candidate(work_order: WorkOrder) -> Offer | None:
     WorkOrder.objects.unscoped("state of one work order").filter(pk=work_order.pk).update(
         state=WorkOrderState.UNASSIGNED
     )
+    last = (
+        Offer.objects.unscoped("last offer of one work order")
+        .filter(work_order=work_order)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if last is not None:
+        _notify("notify_coordinators", last.pk, "unassigned")
     audit.record(
         actor=None,
         action="work_order.unassigned",

@@ -322,3 +322,23 @@ def test_a_required_certification_keeps_uncertified_sites_out(world):
             work_order=_work(order, "Cut the plywood"),
             site=world.x.site,
         )
+
+
+def test_sites_are_told_of_offers_and_coordinators_of_counter_proposals(
+    world, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    order = _released(world)
+    cut = _work(order, "Cut the plywood")
+    with django_capture_on_commit_callbacks(execute=True):
+        offer = services.offer_work_order(
+            actor=world.actor(world.coordinator), work_order=cut, site=world.x.site
+        )
+    assert [m.to for m in mailoutbox] == [[world.x.manager.email]]
+    assert cut.reference in mailoutbox[0].subject
+    with django_capture_on_commit_callbacks(execute=True):
+        services.counter_offer(
+            actor=world.actor(world.x.manager), offer=offer, proposed_price=Decimal("99")
+        )
+    assert mailoutbox[-1].to == [world.coordinator.email]
+    assert "99" in mailoutbox[-1].body
