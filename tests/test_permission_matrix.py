@@ -298,7 +298,7 @@ def expected(route: Route, role: str, kind: str | None, method: str) -> set[int]
     if route.is_api and method != "GET":
         allowed |= {422}  # the matrix sends an empty body: refusing it before acting is fine
         if allowed & {200, 201, 204}:
-            allowed |= {409}  # … and so is refusing it for the object's state (a draft to obsolete)
+            allowed |= {202, 409}  # … accepted for background work (a plan), or refused  # … and so is refusing it for the object's state (a draft to obsolete)
     if not route.is_api and method == "POST" and 200 in allowed:
         allowed |= {302}  # a form may redirect (e.g. back to where it came from)
         if kind is None:

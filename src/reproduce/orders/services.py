@@ -216,7 +216,7 @@ def submit_order(*, actor: Actor, order: Order) -> Order:
     if order.state == OrderState.QUOTED and quote_valid and quote_valid < timezone.localdate():
         raise OrderError(
             _("This quote expired on %(date)s: ask for a new one.")
-            % {"date": order.quote_valid_until.isoformat()},
+            % {"date": quote_valid.isoformat()},
             code="quote_expired",
         )
     with transaction.atomic():

@@ -198,9 +198,10 @@ def _delay_reason(order: Order, work: list[WorkOrder], plan: Plan) -> str:
         return _("“%(op)s” has no site able to do it yet: the coordinator is looking for one.") % {
             "op": missing[0].name
         }
-    last = max((wo for wo in work if wo.planned_end), key=lambda w: w.planned_end, default=None)
-    if last is None or not order.planned_end or order.planned_end.date() <= order.requested_date:
+    planned = [(wo.planned_end, wo) for wo in work if wo.planned_end is not None]
+    if not planned or not order.planned_end or order.planned_end.date() <= order.requested_date:
         return ""
+    end, last = max(planned, key=lambda pair: pair[0])
     slot_site = last.planned_machine.site.name if last.planned_machine else ""
     return _(
         "The workshops' calendars are full until then: the last step, “%(op)s”%(where)s, "
@@ -208,7 +209,7 @@ def _delay_reason(order: Order, work: list[WorkOrder], plan: Plan) -> str:
     ) % {
         "op": last.name,
         "where": f" ({slot_site})" if slot_site else "",
-        "date": timezone.localtime(last.planned_end).strftime("%Y-%m-%d"),
+        "date": timezone.localtime(end).strftime("%Y-%m-%d"),
     }
 
 
