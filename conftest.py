@@ -365,7 +365,15 @@ def _make_orders(a: OrgWorld, b: OrgWorld, c: OrgWorld, coordinator_user: Any) -
             ends_at=_next_weekday_at(11),
             purpose="Prototype",
         )
-        world.orders = {"order": order, "work_order": work[0], "offer": offer, "booking": booking}
+        from reproduce.planning.ical import ensure_feed
+
+        world.orders = {
+            "order": order,
+            "work_order": work[0],
+            "offer": offer,
+            "booking": booking,
+            "feed": ensure_feed(world.listed_site),
+        }
     return PlanRun.objects.create(
         state=PlanState.DONE, is_published=True, origin=timezone.now(), reason="fixture"
     )

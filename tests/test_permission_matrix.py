@@ -228,6 +228,14 @@ OBJECTS["planning.PlanRun"] = lambda n: {
     "shared": n.plan,
     "shared_with": "none",
 }
+# A calendar feed is read by whoever holds its secret address (calendar apps do not sign in).
+OBJECTS["planning.CalendarFeed"] = lambda n: {
+    "own": n.a.orders["feed"],
+    "foreign": n.b.orders["feed"],
+    "shared": n.b.orders["feed"],
+    "shared_with": "none",
+}
+TOKEN_OBJECTS = {"planning.CalendarFeed"}
 NETWORK_READERS = {
     "orders.Order": {"coordinator"},
     "orders.WorkOrder": {"coordinator"},
@@ -246,6 +254,8 @@ EXTRA_OBJECTS: dict[str, Any] = {}  # filled by later apps' fixtures through reg
 
 
 def _object_value(obj: Any, param: str) -> str:
+    if param == "token":
+        return str(obj.token)
     if param == "slug" or param.endswith("_slug"):
         return str(obj.slug)
     return str(obj.pk)
@@ -298,7 +308,9 @@ def expected(route: Route, role: str, kind: str | None, method: str) -> set[int]
     if route.is_api and method != "GET":
         allowed |= {422}  # the matrix sends an empty body: refusing it before acting is fine
         if allowed & {200, 201, 204}:
-            allowed |= {202, 409}  # … accepted for background work (a plan), or refused  # … and so is refusing it for the object's state (a draft to obsolete)
+            # … so is work accepted for the background (a plan), or refused for the object's
+            # state (a draft to obsolete)
+            allowed |= {202, 409}
     if not route.is_api and method == "POST" and 200 in allowed:
         allowed |= {302}  # a form may redirect (e.g. back to where it came from)
         if kind is None:
@@ -324,6 +336,8 @@ def _expected(route: Route, role: str, kind: str | None, method: str) -> set[int
         return {200, 201} if _has(role, p.perm) else {403}
     if kind == "missing":
         return {404}
+    if p.model in TOKEN_OBJECTS:
+        return {200}  # the secret in the address is the key, whoever asks
     if p.level == "network":
         # The network role is checked before the object is looked up (403 whatever the
         # object); looking it up first answers 404 for what the role cannot see: both refuse.

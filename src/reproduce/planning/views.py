@@ -1,0 +1,294 @@
+"""Pages of the network plan, site plans, calendar feeds and machine bookings.
+
+The plan is read, never computed, here: "Re-plan now" queues a background task and the page
+polls its progress. Slots are filtered by who may see them (``PlannedSlot.visible_to``): a
+site's page shows its own accepted work to its members, everything to coordinators, and an
+empty plan to anyone else.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from reproduce.core.actor import Actor
+from reproduce.core.permissions import access, get_visible_or_404, has_perm, require
+from reproduce.designs.edit_views import run_once, show_refusal
+from reproduce.network.models import Machine, Site
+from reproduce.planning import bookings as booking_services
+from reproduce.planning import ical, selectors, services
+from reproduce.planning.forms import BookingForm, ReplanForm, SlotSearchForm
+from reproduce.planning.models import Booking, BookingState, CalendarFeed, PlanRun, PlanState
+
+BOOKING_ERRORS = {"invalid_period": "minutes", "too_long": "minutes"}
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return request.actor  # type: ignore[attr-defined,no-any-return]
+
+
+def _start(request: HttpRequest) -> datetime:
+    day = parse_date(request.GET.get("from", "") or "")
+    if day is None:
+        return selectors.window()[0]
+    return selectors.window(timezone.make_aware(datetime.combine(day, datetime.min.time())))[0]
+
+
+def _pending() -> PlanRun | None:
+    return PlanRun.objects.filter(state__in=[PlanState.QUEUED, PlanState.RUNNING]).first()
+
+
+# ---------------------------------------------------------------- the network plan
+
+
+@access("network", perm="plan.view")
+@login_required
+def plan(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    require(actor, "plan.view")
+    return _plan_page(request, actor, ReplanForm())
+
+
+def _plan_page(request: HttpRequest, actor: Actor, form: ReplanForm) -> HttpResponse:
+    current = services.latest_plan()
+    start = _start(request)
+    end = start + timedelta(days=21)
+    context = {
+        "plan": current,
+        "pending": _pending(),
+        "gantt": selectors.gantt(current, actor, start, end),
+        "load": selectors.load(current, actor, start),
+        "late_work": selectors.late_work(actor),
+        "late_orders": selectors.late_orders(actor),
+        "form": form,
+        "can_replan": has_perm(actor, "plan.manage"),
+        "previous_from": (start - timedelta(days=14)).date(),
+        "next_from": (start + timedelta(days=14)).date(),
+    }
+    return render(request, "planning/plan.html", context)
+
+
+@access("network", perm="plan.manage", methods=("POST",))
+@login_required
+@require_POST
+def replan(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    require(actor, "plan.manage")
+    form = ReplanForm(request.POST)
+    if not form.is_valid():
+        return _plan_page(request, actor, form)
+    try:
+        services.request_plan(
+            actor=actor,
+            reason=form.cleaned_data["reason"],
+            time_limit=form.cleaned_data["time_limit"],
+        )
+    except ValidationError as exc:
+        show_refusal(form, exc, {"invalid": "time_limit"})
+        return _plan_page(request, actor, form)
+    messages.success(request, _("Planning has started: the page shows its progress."))
+    return HttpResponseRedirect(reverse("planning:plan"))
+
+
+@access("network", perm="plan.view", object="plan_id", model="planning.PlanRun")
+@login_required
+def run_status(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The progress of one run (polled by the plan page while it runs)."""
+    try:
+        run = PlanRun.objects.get(pk=plan_id)
+    except (PlanRun.DoesNotExist, ValueError) as exc:
+        raise Http404 from exc
+    require(_actor(request), "plan.view")
+    return render(request, "planning/_run_status.html", {"run": run})
+
+
+# ---------------------------------------------------------------- one site
+
+
+def _site(actor: Actor, slug: str) -> Site:
+    return get_visible_or_404(Site, actor, slug=slug)
+
+
+def _sees_plan(actor: Actor, site: Site) -> bool:
+    return site.organization_id in actor.organization_ids or has_perm(actor, "plan.view")
+
+
+@access("member", object="slug", model="network.Site")
+@login_required
+def site_plan(request: HttpRequest, slug: str) -> HttpResponse:
+    actor = _actor(request)
+    site = _site(actor, slug)
+    current = services.latest_plan()
+    start = _start(request)
+    end = start + timedelta(days=14)
+    sees = _sees_plan(actor, site)
+    manages = has_perm(actor, "site.edit", site.organization_id)
+    feeds: list[tuple[str, str]] = []
+    if manages:
+        machines = list(site.machines.order_by("name"))
+        feeds = [(site.name, _feed_url(request, ical.ensure_feed(site)))]
+        feeds += [(m.name, _feed_url(request, ical.ensure_feed(site, m))) for m in machines]
+    context = {
+        "site": site,
+        "plan": current,
+        "sees": sees,
+        "gantt": selectors.gantt(current, actor, start, end, site=site) if sees else None,
+        "load": selectors.load(current, actor, start, weeks=2, site=site) if sees else [],
+        "feeds": feeds,
+        "previous_from": (start - timedelta(days=7)).date(),
+        "next_from": (start + timedelta(days=7)).date(),
+    }
+    return render(request, "planning/site.html", context)
+
+
+def _feed_url(request: HttpRequest, feed: CalendarFeed) -> str:
+    return request.build_absolute_uri(reverse("planning:feed", args=[feed.token]))
+
+
+def _ics(body: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="{name}.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@access("member", object="slug", model="network.Site")
+@login_required
+def site_ics(request: HttpRequest, slug: str) -> HttpResponse:
+    actor = _actor(request)
+    site = _site(actor, slug)
+    return _ics(ical.calendar(site, full=_sees_plan(actor, site)), site.slug)
+
+
+@access("member", object="machine_id", model="network.Machine")
+@login_required
+def machine_ics(request: HttpRequest, machine_id: int) -> HttpResponse:
+    actor = _actor(request)
+    machine = get_visible_or_404(Machine, actor, pk=machine_id)
+    full = _sees_plan(actor, machine.site)
+    return _ics(ical.calendar(machine.site, machine, full=full), f"machine-{machine.pk}")
+
+
+@access("public", object="token", model="planning.CalendarFeed")
+def feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The secret address a calendar app subscribes to (no session)."""
+    found = (
+        CalendarFeed.objects.unscoped("the token is the key")
+        .filter(token=token)
+        .select_related("site", "machine")
+        .first()
+    )
+    if found is None:
+        raise Http404
+    name = f"machine-{found.machine_id}" if found.machine_id else found.site.slug
+    return _ics(ical.calendar(found.site, found.machine), name)
+
+
+# ---------------------------------------------------------------- bookings
+
+
+@access("authenticated")
+@login_required
+def bookings(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    since = timezone.now() - timedelta(days=1)
+    visible = Booking.objects.visible_to(actor).select_related("machine__site", "user")
+    mine = visible.filter(user=request.user, ends_at__gte=since).order_by("starts_at")[:100]
+    hosted = (
+        visible.filter(machine__site__organization__in=list(actor.organization_ids))
+        .exclude(user=request.user)
+        .filter(ends_at__gte=since, state=BookingState.CONFIRMED)
+        .order_by("starts_at")[:100]
+    )
+    return render(
+        request,
+        "planning/bookings.html",
+        {"mine": mine, "hosted": hosted, "now": timezone.now()},
+    )
+
+
+def _slot_form(request: HttpRequest, machine: Machine) -> tuple[SlotSearchForm, list[Any]]:
+    data = request.GET if "day" in request.GET else None
+    form = SlotSearchForm(data, initial={"day": timezone.localdate(), "minutes": 60})
+    day, minutes = timezone.localdate(), 60
+    if form.is_valid():
+        day, minutes = form.cleaned_data["day"], form.cleaned_data["minutes"]
+    moment = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    slots = booking_services.free_slots(machine, moment, timedelta(minutes=minutes))
+    return form, [(a, b, minutes) for a, b in slots]
+
+
+@access(
+    "member",
+    perm="booking.create",
+    object="machine_id",
+    model="network.Machine",
+    on_visible=True,
+)
+@login_required
+def book(request: HttpRequest, machine_id: int) -> HttpResponse:
+    actor = _actor(request)
+    machine = get_visible_or_404(Machine, actor, pk=machine_id)
+    require(actor, "booking.create", actor.active_organization_id)
+    form = BookingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+
+        def action() -> str:
+            start, end = form.period
+            booking_services.book_machine(
+                actor=actor,
+                machine=machine,
+                starts_at=start,  # type: ignore[arg-type]
+                ends_at=end,  # type: ignore[arg-type]
+                purpose=form.cleaned_data["purpose"],
+            )
+            messages.success(request, _("Booked. It is in your bookings."))
+            return reverse("planning:bookings")
+
+        try:
+            return run_once(request, form.cleaned_data.get("form_token", ""), action)
+        except ValidationError as exc:
+            show_refusal(form, exc, BOOKING_ERRORS)
+    search, slots = _slot_form(request, machine)
+    return render(
+        request,
+        "planning/book.html",
+        {"machine": machine, "form": form, "search": search, "slots": slots},
+        status=200,
+    )
+
+
+@access(
+    "member",
+    perm="booking.create",
+    object="booking_id",
+    model="planning.Booking",
+    methods=("POST",),
+)
+@login_required
+@require_POST
+def cancel_booking(request: HttpRequest, booking_id: int) -> HttpResponse:
+    actor = _actor(request)
+    booking = get_visible_or_404(Booking, actor, pk=booking_id)
+    if not (
+        has_perm(actor, "booking.create", actor.active_organization_id)
+        or has_perm(actor, "booking.manage", booking.machine.site.organization_id)
+    ):
+        raise PermissionDenied(_("You do not have the permission to do this."))
+    try:
+        booking_services.cancel_booking(actor=actor, booking=booking)
+        messages.success(request, _("The booking is cancelled."))
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    return HttpResponseRedirect(reverse("planning:bookings"))
