@@ -108,11 +108,8 @@ def _mark_uncertified(op: Operation, found: list[Candidate]) -> None:
     for c in found:
         if _holds(c.site, op.certification):
             c.reasons.append(_("Certified %(cert)s") % {"cert": op.certification})
-        else:
+        else:  # shown as the candidate's state ("not certified"), not as a reason
             c.asked = "uncertified"
-            c.reasons.append(
-                _("Does not hold the certification %(cert)s") % {"cert": op.certification}
-            )
 
 
 def _neighbour_sites(work_order: WorkOrder) -> list[Site]:
@@ -222,7 +219,6 @@ def _rank(work_order: WorkOrder, found: list[Candidate]) -> list[Candidate]:
             score -= 2000
         if c.asked == "untrained":
             score -= 1000
-            c.reasons.append(_("No validated trained operator for this process"))
         c.score = round(score, 1)
     return sorted(found, key=lambda c: (-c.score, c.site.name))
 

@@ -165,7 +165,10 @@ def load(
     planned: dict[int, list[int]] = defaultdict(lambda: [0] * weeks)
     for s in chosen:
         week = min(weeks - 1, max(0, int((s.starts_at - start).days // 7)))
-        planned[s.machine_id or 0][week] += int((s.ends_at - s.starts_at).total_seconds() // 60)
+        # Work minutes, not the span: a long job left on the machine overnight does not
+        # load it while the workshop is closed.
+        span = int((s.ends_at - s.starts_at).total_seconds() // 60)
+        planned[s.machine_id or 0][week] += min(span, s.work_order.minutes)
     ids = set(planned)
     if site is not None:
         ids |= set(site.machines.values_list("pk", flat=True))
@@ -178,9 +181,10 @@ def load(
     rows = []
     for m in sorted(machines, key=lambda m: (m.site.name, m.name)):
         available = [0] * weeks
+        copies = max(1, m.quantity or 1)  # three identical printers: three times the time
         for a, b in spans.get(m.pk, []):
             week = min(weeks - 1, int((a - start).days // 7))
-            available[week] += int((b - a).total_seconds() // 60)
+            available[week] += copies * int((b - a).total_seconds() // 60)
         cells = []
         for w in range(weeks):
             used = planned[m.pk][w] if m.pk in planned else 0
