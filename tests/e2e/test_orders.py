@@ -111,3 +111,26 @@ def test_the_coordinator_dispatches_and_workshops_answer(
     other.get_by_role("button", name="Decline").first.click()
     other.wait_for_load_state("networkidle")
     assert "comment" in other.locator("main").inner_text().lower()  # "other" needs a comment
+
+
+def test_the_coordinator_reads_the_network_plan(page: Any, orders_server: Any):
+    from reproduce.orders.demo import load_demo_orders
+
+    load_demo_orders(plan_seconds=5)
+    base = orders_server.url
+    sign_in(page, base, "coordinator@reproduce.demo")
+    page.goto(f"{base}/en/planning/")
+    main = page.locator("main")
+    assert "Timeline by site" in main.inner_text()
+    bars = page.locator("a.gantt-bar")
+    assert bars.count() >= 10
+    check_accessibility(page)
+    page.locator("summary", has_text="Re-plan now").click()
+    page.fill("input[name=reason]", "Laser of Cityfab 1 down")
+    page.get_by_role("button", name="Re-plan now").click()
+    page.wait_for_load_state("networkidle")
+    assert "Planning" in page.locator("#run-status").inner_text()  # queued, runs in the worker
+    bars.first.click()
+    page.wait_for_load_state("networkidle")
+    assert "/en/orders/work/" in page.url
+    assert not page.js_errors  # type: ignore[attr-defined]
