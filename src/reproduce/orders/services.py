@@ -458,7 +458,18 @@ def release_order(*, actor: Actor, order: Order) -> list[WorkOrder]:
             organization_id=order.customer_id,
             changes={"manufacturing_orders": number, "work_orders": len(work)},
         )
+        transaction.on_commit(
+            lambda: _replan(_("Order %(ref)s released") % {"ref": order.reference})
+        )
     return work
+
+
+def _replan(reason: str) -> None:
+    """New work changes the network plan: queue a re-plan (one at a time; a pending one
+    takes the new work too)."""
+    from reproduce.planning.services import request_plan
+
+    request_plan(actor=None, reason=reason)
 
 
 # ---------------------------------------------------------------- dispatch
