@@ -155,14 +155,14 @@ def test_the_list_costs_the_same_queries_for_more_designs(library, network, clie
         actor=actor_for_user(network.b.owner), version=library.stool_v1, organization=network.b.org
     )
     with CaptureQueriesContext(connection) as few:
-        assert client.get("/api/v1/designs").json()["count"] == 5  # with the fixture's two
+        assert client.get("/api/v1/designs").json()["count"] == 6  # with the fixture's three
     for n in range(3):
         design = ds.create_design(
             actor=library.actor, organization=library.org, values={"name": f"D{n}", "kind": "tool"}
         )
         ds.set_visibility(actor=library.actor, design=design, visibility="network")
     with CaptureQueriesContext(connection) as more:
-        assert client.get("/api/v1/designs").json()["count"] == 8
+        assert client.get("/api/v1/designs").json()["count"] == 9
     assert len(more) == len(few)
 
 
