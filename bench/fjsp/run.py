@@ -1,6 +1,7 @@
 """Brandimarte mk01–mk15: our FJSP solver against PyJobShop (OR-Tools backend), side by side.
 
     .venv/bin/python -m bench.fjsp.run [--time-limits 10 60] [--instances mk01 ...] [--quick]
+    .venv/bin/python -m bench.fjsp.run --solvers ours --seeds 0 1 2 --instances mk06 mk10
 
 Both solvers get the same instance, time limit and number of workers, one after the other.
 Gap = (makespan - best known upper bound) / upper bound; the headline is the mean gap over
@@ -105,7 +106,9 @@ def fmt(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.2f} %"
 
 
-def bench(limit: float, names: list[str], solvers: list[str], workers: int, seed: int) -> None:
+def bench(
+    limit: float, names: list[str], solvers: list[str], workers: int, seed: int
+) -> dict[tuple[str, str], Run]:
     """Run every solver on every instance at one time limit; print the table and mean gaps."""
     upper = bounds()
     print(f"\n## {limit:g} s per instance, {workers} workers, seed {seed}\n")
@@ -114,11 +117,12 @@ def bench(limit: float, names: list[str], solvers: list[str], workers: int, seed
     print("|---|---" + "|---" * 3 * len(solvers) + "|")
     gaps: dict[str, list[float]] = {s: [] for s in solvers}
     invalid = dict.fromkeys(solvers, 0)
+    runs: dict[tuple[str, str], Run] = {}
     for name in names:
         instance = parse((DATA / "brandimarte" / f"{name}.txt").read_text(), name)
         cells = []
         for s in solvers:
-            run = SOLVERS[s](instance, limit, workers, seed)
+            run = runs[s, name] = SOLVERS[s](instance, limit, workers, seed)
             g = gap(run, upper[name])
             invalid[s] += not run.valid
             if name in HEADLINE and g is not None and run.valid:
@@ -132,6 +136,44 @@ def bench(limit: float, names: list[str], solvers: list[str], workers: int, seed
             f"{s}: mean gap over {len(gaps[s])} of mk01–mk10 = {fmt(mean)}, "
             f"invalid schedules: {invalid[s]}"
         )
+    return runs
+
+
+def summary(
+    limit: float,
+    names: list[str],
+    solvers: list[str],
+    seeds: list[int],
+    runs: list[dict[tuple[str, str], Run]],
+) -> None:
+    """Over several seeds: the makespans of each instance, their mean, and the mean gaps."""
+    upper = bounds()
+    print(f"\n## {limit:g} s, seeds {' '.join(map(str, seeds))}: makespans and mean over seeds\n")
+    print(f"| instance | UB | {' | '.join(solvers)} |")
+    print("|---|---" + "|---" * len(solvers) + "|")
+    for name in names:
+        cells = []
+        for s in solvers:
+            values = [r[s, name].makespan for r in runs]
+            known = [v for v in values if v is not None]
+            mean = f"{statistics.mean(known):.1f}" if known else "—"
+            cells.append(f"{mean} ({' '.join(str(v) for v in values)})")
+        print(f"| {name} | {upper[name]} | {' | '.join(cells)} |")
+    for s in solvers:
+        per_seed = []
+        for r in runs:
+            gaps = [
+                g
+                for name in names
+                if name in HEADLINE
+                and r[s, name].valid
+                and (g := gap(r[s, name], upper[name])) is not None
+            ]
+            if gaps:
+                per_seed.append(statistics.mean(gaps))
+        shown = " ".join(fmt(g) for g in per_seed)
+        mean = statistics.mean(per_seed) if per_seed else None
+        print(f"{s}: mean gap per seed {shown}; over seeds {fmt(mean)}")
 
 
 def main() -> None:
@@ -140,7 +182,7 @@ def main() -> None:
     parser.add_argument("--instances", nargs="+", default=ALL, choices=ALL, metavar="mkNN")
     parser.add_argument("--solvers", nargs="+", default=list(SOLVERS), choices=list(SOLVERS))
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", "--seed", type=int, nargs="+", default=[0])
     parser.add_argument(
         "--quick", action="store_true", help=f"{' '.join(QUICK)} at 5 s (a smoke run)"
     )
@@ -149,7 +191,9 @@ def main() -> None:
     if args.quick:
         names, limits = QUICK, [5.0]
     for limit in limits:
-        bench(limit, names, args.solvers, args.workers, args.seed)
+        runs = [bench(limit, names, args.solvers, args.workers, seed) for seed in args.seeds]
+        if len(args.seeds) > 1:
+            summary(limit, names, args.solvers, args.seeds, runs)
 
 
 if __name__ == "__main__":

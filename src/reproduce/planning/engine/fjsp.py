@@ -9,7 +9,10 @@ The solver works in four steps, all inside the caller's time limit:
 3. our own large-neighbourhood search (:func:`_lns`): relax part of the incumbent (some jobs,
    a time window, some machines, the critical path), keep the machine and the machine order of
    everything else, re-solve that small model with a short limit and a hint, keep it when it is
-   no worse. It runs until the time is up or the makespan meets the lower bound;
+   no worse. With two workers, two such moves run side by side and each thread starts a new
+   one from the current incumbent as soon as its own is done. After many moves without
+   improvement, a hinted run of the full model (twice as long each time it did not help).
+   It runs until the time is up or the makespan meets the lower bound;
 4. the result is checked by :func:`validate` before it is returned.
 
 Plain Python, no Django import. Machines are 0-based here; :mod:`.fjsp_io` converts back.
@@ -22,7 +25,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -333,7 +336,7 @@ class _CpModel:
             m, d = options[0]
             per_machine[m].append(model.new_fixed_size_interval_var(start, d, ""))
             self.ends.append(start + d)
-            self.choice.append({})
+            self.choice.append({m: model.new_constant(1)})
             return
         lits = {}
         for m, d in options:
@@ -363,17 +366,18 @@ class _CpModel:
         machines, starts = sched
         for i, var in enumerate(self.starts):
             self.model.add_hint(var, starts[i])
-            for m, lit in self.choice[i].items():
-                self.model.add_hint(lit, m == machines[i])
+            if len(self.choice[i]) > 1:
+                for m, lit in self.choice[i].items():
+                    self.model.add_hint(lit, m == machines[i])
         self.model.add_hint(self.makespan, _makespan(self.flat, sched))
 
-    def read(self, solver: cp_model.CpSolver, pinned: Sequence[int]) -> _Sched:
-        """The solver's schedule; ``pinned`` gives the machine of operations without choice."""
-        machines = list(pinned)
+    def read(self, solver: cp_model.CpSolver) -> _Sched:
+        """The solver's schedule."""
+        machines = [0] * len(self.starts)
         starts = [int(solver.value(v)) for v in self.starts]
         for i, lits in enumerate(self.choice):
             for m, lit in lits.items():
-                if solver.boolean_value(lit):
+                if len(lits) == 1 or solver.boolean_value(lit):
                     machines[i] = m
         return machines, starts
 
@@ -384,11 +388,6 @@ def _solver(seconds: float, workers: int, seed: int) -> cp_model.CpSolver:
     solver.parameters.num_workers = workers
     solver.parameters.random_seed = seed
     return solver
-
-
-def _only_machine(flat: _Flat) -> list[int]:
-    """For operations with a single eligible machine, that machine (else 0, overwritten)."""
-    return [opts[0][0] if len(opts) == 1 else 0 for opts in flat.options]
 
 
 # --- large-neighbourhood search ----------------------------------------------------------------
@@ -447,8 +446,8 @@ def _neighbourhood(
                 break
             chosen.update(i for i in range(n) if machines[i] == m)
         return chosen
-    # "critical": the critical path, then random operations close in time to it.
     chosen = set(_critical(flat, sched))
+    # "critical": the critical path, then random operations.
     others = [i for i in range(n) if i not in chosen]
     rng.shuffle(others)
     chosen.update(others[: max(0, target - len(chosen))])
@@ -473,6 +472,11 @@ SECONDARY = True
 # LNS rounds without improvement before a run of the full model, and the length of that run.
 STALL = 15
 FULL_SECONDS = 1.5
+FULL_GROWTH = 2.0  # the next full run is this much longer when one did not improve
+# The first full-model run: this share of the time limit, at least 0.5 s, at most FIRST_MAX s
+# (longer runs of the full model gain little on the hard instances, the LNS gains more).
+FIRST_SHARE = 0.15
+FIRST_MAX = 3.0
 GROW = 1.5  # growth of a neighbourhood solved completely (else x 0.85)
 # Neighbourhood models are small and start from a hint: skip the costly presolve and LP.
 MOVE_PARAMS: dict[str, int | bool] = {
@@ -505,10 +509,11 @@ class _Search:
     rng: random.Random
     sizes: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KINDS, 0.2))
     stats: dict[str, int] = field(default_factory=lambda: {"moves": 0, "improvements": 0})
+    full_seconds: float = field(default_factory=lambda: FULL_SECONDS)
 
     def prepare(self, kind: str) -> tuple[str, _CpModel, int]:
-        """Build the model of one neighbourhood of the incumbent (done in the main thread so
-        the random draws, hence the run, only depend on the seed)."""
+        """Build the model of one neighbourhood of the incumbent (in the main thread: all
+        random draws come from the seeded generator, in the order the moves finish)."""
         relaxed = _neighbourhood(kind, self.flat, self.best, self.sizes[kind], self.rng)
         machines = self.best[0]
         fixed = {i: machines[i] for i in range(len(machines)) if i not in relaxed}
@@ -527,7 +532,7 @@ class _Search:
         status = solver.solve(model.model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return _Move(kind, None, self.best_value, 0, False)
-        sched = model.read(solver, self.best[0])
+        sched = model.read(solver)
         value = int(solver.value(model.makespan))
         return _Move(kind, sched, value, _total(self.flat, sched), status == cp_model.OPTIMAL)
 
@@ -563,33 +568,54 @@ class _Search:
 
 
 def _lns(search: _Search, deadline: float, parallel: int, log: Log) -> None:
-    """Rounds of ``parallel`` neighbourhood solves, one per thread (CP-SAT releases the GIL),
-    each from the same incumbent, until the deadline or the lower bound. After STALL rounds
-    without improvement, a short hinted run of the full model (CP-SAT's own neighbourhoods,
-    another search) diversifies and may raise the lower bound."""
+    """Neighbourhood solves on ``parallel`` threads (CP-SAT releases the GIL), until the
+    deadline or the lower bound. Each thread gets a new neighbourhood of the current incumbent
+    as soon as its previous one is done (no waiting for the slower one). After STALL x
+    ``parallel`` moves without improvement, a short hinted run of the full model (CP-SAT's
+    own neighbourhoods, another search) diversifies and may raise the lower bound."""
     turn = stall = 0
+    running: set[Future[_Move]] = set()
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        while search.best_value > search.lower_bound:
+        while True:
             remaining = deadline - time.monotonic()
-            if remaining < 0.05:
-                break
-            before = search.best_value
-            if stall >= STALL:
-                search.full(min(remaining, FULL_SECONDS), parallel)
+            done_searching = search.best_value <= search.lower_bound or remaining < 0.05
+            if stall >= STALL * parallel or done_searching:
+                if running:  # let the outstanding moves finish first
+                    finished, running = wait(running)
+                    for future in finished:
+                        stall = _take(search, future.result(), stall, log)
+                    continue
+                if done_searching:
+                    break
+                before = search.best_value
+                search.full(min(remaining, search.full_seconds), parallel)
                 stall = 0
-            else:
-                jobs = []
-                for _ in range(parallel):
-                    jobs.append(search.prepare(KINDS[turn % len(KINDS)]))
-                    turn += 1
+                if search.best_value < before and log:
+                    log(f"full model: makespan {search.best_value}")
+                elif search.best_value == before:
+                    # A plateau for the LNS and the short full run: give CP-SAT's own search
+                    # more time on the next stall.
+                    search.full_seconds *= FULL_GROWTH
+                continue
+            while len(running) < parallel:
+                job = search.prepare(KINDS[turn % len(KINDS)])
+                turn += 1
                 seconds = min(2.0, deadline - time.monotonic())
-                futures = [pool.submit(search.run, *job, seconds) for job in jobs]
-                search.accept([f.result() for f in futures])
-                stall += 1
-            if search.best_value < before:
-                stall = 0
-                if log:
-                    log(f"lns: makespan {search.best_value} after {search.stats['moves']} moves")
+                running.add(pool.submit(search.run, *job, seconds))
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                stall = _take(search, future.result(), stall, log)
+
+
+def _take(search: _Search, move: _Move, stall: int, log: Log) -> int:
+    """Accept ``move`` if no worse; the new count of moves without improvement."""
+    before = search.best_value
+    search.accept([move])
+    if search.best_value < before:
+        if log:
+            log(f"lns: makespan {search.best_value} after {search.stats['moves']} moves")
+        return 0
+    return stall + 1
 
 
 # --- entry point -------------------------------------------------------------------------------
@@ -605,7 +631,7 @@ def _full_model(
     status = solver.solve(model.model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, None, False
-    sched = model.read(solver, _only_machine(flat))
+    sched = model.read(solver)
     return sched, math.ceil(solver.best_objective_bound - 1e-6), status == cp_model.OPTIMAL
 
 
@@ -619,8 +645,9 @@ def solve(
     """Minimise the makespan of ``instance`` within ``time_limit`` seconds of wall clock.
 
     ``workers`` is the number of CP-SAT threads (and of neighbourhoods solved side by side);
-    ``seed`` fixes every random choice of ours and CP-SAT's seeds, but the sub-solves stop on
-    wall-clock limits, so two runs only coincide when no sub-solve is cut short. ``log``
+    ``seed`` fixes the random generator of ours and CP-SAT's seeds, but the sub-solves stop on
+    wall-clock limits and, with several workers, finish in an order that depends on the
+    machine's load, so two runs with the same seed usually differ. ``log``
     receives progress lines. The status is "optimal" only when the makespan is proven minimal.
     """
     t0 = time.monotonic()
@@ -634,7 +661,8 @@ def solve(
         log(f"greedy: makespan {value}, lower bound {bound}")
     proven = value <= bound
     if not proven:
-        seconds = min(deadline - time.monotonic(), max(0.5, 0.15 * time_limit))
+        first = min(FIRST_MAX, max(0.5, FIRST_SHARE * time_limit))
+        seconds = min(deadline - time.monotonic(), first)
         sched, cp_bound, proven = _full_model(flat, best, seconds, workers, seed)
         if sched is not None and _makespan(flat, sched) <= value:
             best, value = sched, _makespan(flat, sched)

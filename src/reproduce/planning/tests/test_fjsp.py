@@ -143,6 +143,16 @@ def test_mk01_schedule_is_valid_within_the_time_limit() -> None:
     assert solution.lower_bound is not None and solution.lower_bound <= 40
 
 
+def test_mk10_search_keeps_valid_schedules() -> None:
+    # Many neighbourhood moves, solved side by side from incumbents that change under them.
+    instance = parse((MK01.parent / "mk10.txt").read_text(), "mk10")
+    solution = solve(instance, time_limit=3, workers=2, seed=2)
+    assert validate(instance, solution) == []
+    assert solution.solve_seconds < 4
+    assert solution.stats["moves"] > 0
+    assert solution.lower_bound is not None and solution.lower_bound <= 193  # best known 193
+
+
 def test_command_json(tmp_path: Path) -> None:
     path = tmp_path / "tiny.fjs"
     path.write_text(SMALL_1)
