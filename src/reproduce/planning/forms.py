@@ -11,7 +11,15 @@ from reproduce.accounts.forms import PlatformForm
 from reproduce.designs.forms import OneTimeTokenMixin
 from reproduce.planning.services import MAX_TIME_LIMIT, MIN_TIME_LIMIT
 
-DURATIONS = [(m, f"{m // 60:d} h {m % 60:02d}") for m in range(30, 8 * 60 + 1, 30)]
+
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest:02d}" if rest else f"{hours} h"
+
+
+DURATIONS = [(m, _duration(m)) for m in range(30, 8 * 60 + 1, 30)]
 
 
 class ReplanForm(PlatformForm):
@@ -34,7 +42,9 @@ class ReplanForm(PlatformForm):
 
 
 class SlotSearchForm(forms.Form):
-    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(
+        label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     minutes = forms.TypedChoiceField(label=_("Duration"), choices=DURATIONS, coerce=int, initial=60)
 
 

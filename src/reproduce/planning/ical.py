@@ -36,6 +36,16 @@ def ensure_feed(site: Site, machine: Machine | None = None) -> CalendarFeed:
         return feeds.get(site=site, machine=machine)
 
 
+def ensure_feeds(site: Site, machines: list[Machine]) -> list[tuple[str, CalendarFeed]]:
+    """The secret feeds of a site and of each of its machines (name, feed), site first; one
+    query when they all exist already."""
+    feeds = CalendarFeed.objects.unscoped("feeds of a site the caller manages")
+    found = {f.machine_id: f for f in feeds.filter(site=site)}
+    out = [(site.name, found.get(None) or ensure_feed(site))]
+    out += [(m.name, found.get(m.pk) or ensure_feed(site, m)) for m in machines]
+    return out
+
+
 def _domain() -> str:
     return settings.SITE_URL.split("//")[-1].split("/")[0] or "reproduce"
 
@@ -137,7 +147,7 @@ def calendar(site: Site, machine: Machine | None = None, *, full: bool = True) -
         for event in (
             _slot_events(site, machine, start, end)
             + _booking_events(site, machine, start, end)
-            + (_closure_events(site, start, end) if machine is None else [])
+            + _closure_events(site, start, end)  # a machine stops when its site closes
         ):
             cal.add_component(event)
     return cal.to_ical()

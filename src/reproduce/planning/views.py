@@ -8,7 +8,7 @@ empty plan to anyone else.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from reproduce.core.actor import Actor
@@ -28,10 +29,13 @@ from reproduce.designs.edit_views import run_once, show_refusal
 from reproduce.network.models import Machine, Site
 from reproduce.planning import bookings as booking_services
 from reproduce.planning import ical, selectors, services
+from reproduce.planning.calendars import opening_spans
 from reproduce.planning.forms import BookingForm, ReplanForm, SlotSearchForm
 from reproduce.planning.models import Booking, BookingState, CalendarFeed, PlanRun, PlanState
 
 BOOKING_ERRORS = {"invalid_period": "minutes", "too_long": "minutes"}
+PLAN_DAYS, SITE_DAYS = 21, 14
+LOOK_AHEAD_DAYS = 14  # the booking page opens on the first day with a free slot
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -42,11 +46,31 @@ def _start(request: HttpRequest) -> datetime:
     day = parse_date(request.GET.get("from", "") or "")
     if day is None:
         return selectors.window()[0]
-    return selectors.window(timezone.make_aware(datetime.combine(day, datetime.min.time())))[0]
+    return selectors.window(timezone.make_aware(datetime.combine(day, time())))[0]
 
 
 def _pending() -> PlanRun | None:
-    return PlanRun.objects.filter(state__in=[PlanState.QUEUED, PlanState.RUNNING]).first()
+    """The run being computed (a run stuck longer than half an hour is not shown: a new one
+    may be requested, see ``services.request_plan``)."""
+    return (
+        PlanRun.objects.filter(state__in=[PlanState.QUEUED, PlanState.RUNNING])
+        .filter(created_at__gte=timezone.now() - timedelta(minutes=30))
+        .first()
+    )
+
+
+def _run_context(run: PlanRun) -> dict[str, Any]:
+    progress = run.progress or {}
+    elapsed = progress.get("elapsed")
+    if elapsed is None and run.started_at is not None:
+        elapsed = round((timezone.now() - run.started_at).total_seconds())
+    return {
+        "run": run,
+        "live": run.state in (PlanState.QUEUED, PlanState.RUNNING),
+        "elapsed": elapsed,
+        "objective": progress.get("objective"),
+        "solutions": progress.get("solutions"),
+    }
 
 
 # ---------------------------------------------------------------- the network plan
@@ -60,19 +84,39 @@ def plan(request: HttpRequest) -> HttpResponse:
     return _plan_page(request, actor, ReplanForm())
 
 
+SOLVER_STATUS = {
+    "optimal": _lazy("the best possible plan"),
+    "feasible": _lazy("a good plan (the search stopped at its time limit)"),
+    "greedy": _lazy("a quick plan (the search found nothing better in time)"),
+}
+
+
 def _plan_page(request: HttpRequest, actor: Actor, form: ReplanForm) -> HttpResponse:
     current = services.latest_plan()
     start = _start(request)
-    end = start + timedelta(days=21)
+    end = start + timedelta(days=PLAN_DAYS)
+    sites = list(
+        Site.objects.visible_to(actor)
+        .filter(pk__in=selectors.slots(current, actor, start, end).values("site"))
+        .order_by("name")
+    )
+    chosen = next((s for s in sites if s.slug == request.GET.get("site")), None)
+    stats = current.stats if current is not None else {}
+    pending = _pending()
     context = {
         "plan": current,
-        "pending": _pending(),
-        "gantt": selectors.gantt(current, actor, start, end),
-        "load": selectors.load(current, actor, start),
+        "stats": stats,
+        "solver_status": SOLVER_STATUS.get(stats.get("status", ""), stats.get("status", "")),
+        "pending": _run_context(pending) if pending is not None else None,
+        "sites": sites,
+        "chosen": chosen,
+        "gantt": selectors.gantt(current, actor, start, end, site=chosen),
+        "load": selectors.load(current, actor, start, site=chosen),
         "late_work": selectors.late_work(actor),
         "late_orders": selectors.late_orders(actor),
         "form": form,
         "can_replan": has_perm(actor, "plan.manage"),
+        "start": start.date(),
         "previous_from": (start - timedelta(days=14)).date(),
         "next_from": (start + timedelta(days=14)).date(),
     }
@@ -110,7 +154,7 @@ def run_status(request: HttpRequest, plan_id: int) -> HttpResponse:
     except (PlanRun.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
     require(_actor(request), "plan.view")
-    return render(request, "planning/_run_status.html", {"run": run})
+    return render(request, "planning/_run_status.html", _run_context(run))
 
 
 # ---------------------------------------------------------------- one site
@@ -127,28 +171,35 @@ def _sees_plan(actor: Actor, site: Site) -> bool:
 @access("member", object="slug", model="network.Site")
 @login_required
 def site_plan(request: HttpRequest, slug: str) -> HttpResponse:
+    """A site's own plan: its accepted work per machine, its bookings, its load, and the
+    addresses of its calendars. Someone outside the site sees only that the page exists."""
     actor = _actor(request)
     site = _site(actor, slug)
-    current = services.latest_plan()
-    start = _start(request)
-    end = start + timedelta(days=14)
     sees = _sees_plan(actor, site)
-    manages = has_perm(actor, "site.edit", site.organization_id)
-    feeds: list[tuple[str, str]] = []
-    if manages:
+    context: dict[str, Any] = {"site": site, "sees": sees}
+    if sees:
+        current = services.latest_plan()
+        start = _start(request)
+        end = start + timedelta(days=SITE_DAYS)
         machines = list(site.machines.order_by("name"))
-        feeds = [(site.name, _feed_url(request, ical.ensure_feed(site)))]
-        feeds += [(m.name, _feed_url(request, ical.ensure_feed(site, m))) for m in machines]
-    context = {
-        "site": site,
-        "plan": current,
-        "sees": sees,
-        "gantt": selectors.gantt(current, actor, start, end, site=site) if sees else None,
-        "load": selectors.load(current, actor, start, weeks=2, site=site) if sees else [],
-        "feeds": feeds,
-        "previous_from": (start - timedelta(days=7)).date(),
-        "next_from": (start + timedelta(days=7)).date(),
-    }
+        feeds: list[tuple[str, str]] = []
+        if has_perm(actor, "site.edit", site.organization_id):
+            feeds = [(n, _feed_url(request, f)) for n, f in ical.ensure_feeds(site, machines)]
+        context |= {
+            "plan": current,
+            "gantt": selectors.gantt(
+                current, actor, start, end, site=site, accepted_only=True, with_bookings=True
+            ),
+            "load": selectors.load(current, actor, start, weeks=2, site=site, accepted_only=True),
+            "bookings": selectors.site_bookings(site, timezone.now(), end).order_by("starts_at")[
+                :50
+            ],
+            "machines": machines,
+            "feeds": feeds,
+            "start": start.date(),
+            "previous_from": (start - timedelta(days=7)).date(),
+            "next_from": (start + timedelta(days=7)).date(),
+        }
     return render(request, "planning/site.html", context)
 
 
@@ -201,32 +252,69 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
 @access("authenticated")
 @login_required
 def bookings(request: HttpRequest) -> HttpResponse:
+    """My bookings (coming ones first, then the last month's), and for the managers of a
+    workshop the coming bookings of its machines."""
     actor = _actor(request)
-    since = timezone.now() - timedelta(days=1)
+    now = timezone.now()
     visible = Booking.objects.visible_to(actor).select_related("machine__site", "user")
-    mine = visible.filter(user=request.user, ends_at__gte=since).order_by("starts_at")[:100]
+    mine = visible.filter(user=request.user)
+    upcoming = list(mine.filter(ends_at__gte=now).order_by("starts_at")[:100])
+    past = list(
+        mine.filter(ends_at__lt=now, ends_at__gte=now - timedelta(days=30)).order_by("-starts_at")[
+            :50
+        ]
+    )
+    managed = [o for o in actor.organization_ids if has_perm(actor, "booking.manage", o)]
     hosted = (
-        visible.filter(machine__site__organization__in=list(actor.organization_ids))
-        .exclude(user=request.user)
-        .filter(ends_at__gte=since, state=BookingState.CONFIRMED)
-        .order_by("starts_at")[:100]
+        list(
+            visible.filter(machine__site__organization__in=managed)
+            .exclude(user=request.user)
+            .filter(ends_at__gte=now, state=BookingState.CONFIRMED)
+            .order_by("starts_at")[:100]
+        )
+        if managed
+        else []
     )
     return render(
         request,
         "planning/bookings.html",
-        {"mine": mine, "hosted": hosted, "now": timezone.now()},
+        {"upcoming": upcoming, "past": past, "hosted": hosted, "managed": managed, "now": now},
     )
 
 
-def _slot_form(request: HttpRequest, machine: Machine) -> tuple[SlotSearchForm, list[Any]]:
-    data = request.GET if "day" in request.GET else None
-    form = SlotSearchForm(data, initial={"day": timezone.localdate(), "minutes": 60})
-    day, minutes = timezone.localdate(), 60
+def _slot_form(
+    request: HttpRequest, machine: Machine, tried: BookingForm | None = None
+) -> tuple[SlotSearchForm, list[Any]]:
+    """The day and duration searched (or those of a refused booking), and the free slots
+    then. Without a day chosen, the first day with a free slot in the coming two weeks."""
+    data: Any = request.GET if "day" in request.GET else None
+    cleaned = getattr(tried, "cleaned_data", None) or {}
+    if cleaned.get("starts_at"):
+        moment = timezone.localtime(cleaned["starts_at"])
+        data = {"day": moment.date().isoformat(), "minutes": cleaned.get("minutes", 60)}
+    today = timezone.localdate()
+    form = SlotSearchForm(data, initial={"day": today, "minutes": 60})
+    day, minutes, chosen = today, 60, False
     if form.is_valid():
-        day, minutes = form.cleaned_data["day"], form.cleaned_data["minutes"]
-    moment = timezone.make_aware(datetime.combine(day, datetime.min.time()))
-    slots = booking_services.free_slots(machine, moment, timedelta(minutes=minutes))
-    return form, [(a, b, minutes) for a, b in slots]
+        day, minutes, chosen = form.cleaned_data["day"], form.cleaned_data["minutes"], True
+    length = timedelta(minutes=minutes)
+    days = [day]
+    if not chosen:  # the days the site opens, in the coming two weeks
+        first = timezone.make_aware(datetime.combine(day, time()))
+        spans = opening_spans([machine.site_id], first, first + timedelta(days=LOOK_AHEAD_DAYS))
+        days = sorted({timezone.localtime(a).date() for a, _b in spans[machine.site_id]}) or [day]
+    found: list[tuple[datetime, datetime]] = []
+    for candidate in days:
+        moment = timezone.make_aware(datetime.combine(candidate, time()))
+        found = booking_services.free_slots(machine, moment, length)
+        if found:
+            day = candidate
+            break
+    if not chosen:
+        form = SlotSearchForm(initial={"day": day, "minutes": minutes})
+    form.shown_day = day  # type: ignore[attr-defined]
+    form.shown_minutes = minutes  # type: ignore[attr-defined]
+    return form, found
 
 
 @access(
@@ -260,7 +348,7 @@ def book(request: HttpRequest, machine_id: int) -> HttpResponse:
             return run_once(request, form.cleaned_data.get("form_token", ""), action)
         except ValidationError as exc:
             show_refusal(form, exc, BOOKING_ERRORS)
-    search, slots = _slot_form(request, machine)
+    search, slots = _slot_form(request, machine, form if request.method == "POST" else None)
     return render(
         request,
         "planning/book.html",
