@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from reproduce.core.actor import Actor
@@ -85,9 +85,9 @@ def plan(request: HttpRequest) -> HttpResponse:
 
 
 SOLVER_STATUS = {
-    "optimal": _lazy("the best possible plan"),
-    "feasible": _lazy("a good plan (the search stopped at its time limit)"),
-    "greedy": _lazy("a quick plan (the search found nothing better in time)"),
+    "optimal": gettext_lazy("the best possible plan"),
+    "feasible": gettext_lazy("a good plan (the search stopped at its time limit)"),
+    "greedy": gettext_lazy("a quick plan (the search found nothing better in time)"),
 }
 
 
