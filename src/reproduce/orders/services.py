@@ -912,7 +912,7 @@ def expire_overdue_offers(now: datetime | None = None) -> int:
     return count
 
 
-def _lines_or_error(actor: Actor, raw: Sequence[dict[str, Any]]) -> list[LineInput]:
+def lines_from_data(actor: Actor, raw: Sequence[dict[str, Any]]) -> list[LineInput]:
     """Turn API/form line data ({"version": id, "quantity": n, "configuration": {}}) into inputs,
     reading only versions the actor may see."""
     ids = [item.get("version") for item in raw]
@@ -936,5 +936,3 @@ def _lines_or_error(actor: Actor, raw: Sequence[dict[str, Any]]) -> list[LineInp
         )
     return out
 
-
-lines_from_data = _lines_or_error
