@@ -935,4 +935,3 @@ def lines_from_data(actor: Actor, raw: Sequence[dict[str, Any]]) -> list[LineInp
             )
         )
     return out
-
