@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", web_views.healthz, name="healthz"),
+    # Printed on labels: must never change (GS1 Digital Link shaped, no language prefix).
+    path("", include("reproduce.traceability.resolver_urls")),
 ]
 
 urlpatterns += i18n_patterns(
@@ -20,6 +22,9 @@ urlpatterns += i18n_patterns(
     path("designs/", include("reproduce.designs.urls")),
     path("orders/", include("reproduce.orders.urls")),
     path("planning/", include("reproduce.planning.urls")),
+    path("stock/", include("reproduce.inventory.urls")),
+    path("work/", include("reproduce.production.urls")),
+    path("trace/", include("reproduce.traceability.urls")),
     path("", include("reproduce.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

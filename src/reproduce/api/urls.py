@@ -31,6 +31,9 @@ def _add_routers() -> None:
     api.add_router("/", "reproduce.designs.api.router")  # the designs library
     api.add_router("/", "reproduce.orders.api.router")  # orders, quotes, work orders, offers
     api.add_router("/", "reproduce.planning.api.router")  # the network plan, bookings, iCal
+    api.add_router("/", "reproduce.inventory.api.router")  # stock, lots, transfers
+    api.add_router("/", "reproduce.production.api.router")  # shop-floor execution
+    api.add_router("/", "reproduce.traceability.api.router")  # trace, passports, EPCIS
 
 
 _add_routers()

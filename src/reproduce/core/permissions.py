@@ -37,12 +37,15 @@ class NetworkRoleName(models.TextChoices):
     REVIEWER = "reviewer", _("Reviewer")
 
 
-_VIEW = {"organization.view", "site.view_private", "machine.view_private"}
+_VIEW = {"organization.view", "site.view_private", "machine.view_private", "lot.trace"}
 _OPERATE = _VIEW | {
     "machine.report_unavailability",
     "skill.declare",
     "build.report",
     "booking.create",
+    "work.execute",
+    "stock.move",
+    "stock.receive",
 }
 _MANAGE = _OPERATE | {
     "organization.edit",
@@ -57,6 +60,7 @@ _MANAGE = _OPERATE | {
     "order.place",
     "offer.answer",
     "booking.manage",
+    "stock.manage",
 }
 ORG_PERMISSIONS: dict[str, frozenset[str]] = {
     OrgRole.VIEWER: frozenset(_VIEW),
@@ -73,6 +77,7 @@ NETWORK_PERMISSIONS: dict[str, frozenset[str]] = {
             "order.manage",
             "plan.view",
             "plan.manage",
+            "trace.network",
         }
     ),
     NetworkRoleName.PROGRAMME_OFFICER: frozenset({"network.view_members"}),
@@ -86,6 +91,8 @@ READ_ONLY_PERMISSIONS = frozenset(
         "machine.view_private",
         "network.view_members",
         "plan.view",
+        "lot.trace",
+        "trace.network",
     }
 )
 
