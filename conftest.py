@@ -41,6 +41,11 @@ class OrgWorld:
     # order's canary may be read by the network coordinators, never by another organisation.
     orders: dict[str, Any] = field(default_factory=dict)
     order_canary: str = ""
+    # Stock and lots: a location of the listed site, a received lot (its collection source
+    # carries the stock canary, readable by coordinators, never by another organisation),
+    # its receipt, a transfer to C, a reservation and a pool (see _make_stock).
+    stock: dict[str, Any] = field(default_factory=dict)
+    stock_canary: str = ""
 
 
 def _make_org(
@@ -302,6 +307,7 @@ def build_network() -> Network:
         NetworkRole.objects.create(user=user, role=role)
         staff[role] = user
     plan = _make_orders(a, b, c, staff["coordinator"])
+    _make_stock(a, b, c)
     return Network(
         a=a,
         b=b,
@@ -377,6 +383,72 @@ def _make_orders(a: OrgWorld, b: OrgWorld, c: OrgWorld, coordinator_user: Any) -
     return PlanRun.objects.create(
         state=PlanState.DONE, is_published=True, origin=timezone.now(), reason="fixture"
     )
+
+
+def _make_stock(a: OrgWorld, b: OrgWorld, c: OrgWorld) -> None:
+    """A's and B's stock alike; B also pools a lot with A (the shared lot: A may read it and
+    its public passport; it carries no canary)."""
+    from reproduce.core.actor import actor_for_user
+    from reproduce.designs.models import Item
+    from reproduce.inventory import services as stock
+
+    for world in (a, b):
+        world.stock_canary = f"STOCK-{world.org.slug.upper()}-c4a"
+        actor = actor_for_user(world.owner)
+        location = stock.create_location(
+            actor=actor, site=world.listed_site, code="STORE", name="Store"
+        )
+        item = Item.objects.create(
+            organization=world.org, kind="material", name="Textile waste", default_unit="KGM"
+        )
+        receipt = stock.receive(
+            actor=actor,
+            location=location,
+            supplier="Collector",
+            lines=[
+                stock.LotInput(
+                    item=item,
+                    quantity=Decimal(20),
+                    origin="secondary",
+                    collection_source=f"Collected at {world.stock_canary}",
+                )
+            ],
+        )
+        lot = receipt.lots.get()
+        transfer = stock.ship(
+            actor=actor, from_location=location, to_site=c.listed_site, lines=[(lot, Decimal(2))]
+        )
+        reservation = stock.reserve(
+            actor=actor,
+            lot=lot,
+            location=location,
+            work_order=world.orders["work_order"],
+            quantity=Decimal(1),
+        )
+        pool = stock.create_pool(
+            actor=actor, custodian=world.org, name="Pool", members=[c.org] if world is a else []
+        )
+        world.stock = {
+            "location": location,
+            "item": item,
+            "lot": lot,
+            "receipt": receipt,
+            "transfer": transfer,
+            "reservation": reservation,
+            "pool": pool,
+        }
+    actor = actor_for_user(b.owner)
+    pool = stock.create_pool(actor=actor, custodian=b.org, name="Shared pool", members=[a.org])
+    shared = stock.receive(
+        actor=actor,
+        location=b.stock["location"],
+        supplier="Pooled supplier",
+        lines=[stock.LotInput(item=b.stock["item"], quantity=Decimal(5), pool=pool)],
+    ).lots.get()
+    stock.set_passport(
+        actor=actor, lot=shared, public=True, fields=["materials", "recycled", "care"]
+    )
+    b.stock.update({"shared_lot": shared, "shared_pool": pool})
 
 
 @pytest.fixture

@@ -235,6 +235,26 @@ OBJECTS["planning.CalendarFeed"] = lambda n: {
     "shared": n.b.orders["feed"],
     "shared_with": "none",
 }
+# Stock: A's and B's locations, lots, receipts, transfers (to C), reservations and pools.
+# B's pooled lot is shared with A (A is a member of the pool): A reads it, changes nothing.
+for _model, _key, _shared in [
+    ("inventory.Location", "location", None),
+    ("inventory.Receipt", "receipt", None),
+    ("inventory.Transfer", "transfer", None),
+    ("inventory.Reservation", "reservation", None),
+    ("inventory.StockPool", "pool", "shared_pool"),
+    ("inventory.Lot", "lot", "shared_lot"),
+]:
+    OBJECTS[_model] = lambda n, key=_key, shared=_shared: {
+        "own": n.a.stock[key],
+        "foreign": n.b.stock[key],
+        "shared": n.b.stock[shared or key],
+        "shared_with": "a" if shared else "none",
+    }
+# A lot passport is public only when its owner published it: of the three lots only B's
+# pooled lot is published; every other answers 404 to everyone, its owner included (the
+# owner previews it on the passport settings page).
+PUBLISHED_ONLY = {"inventory.Lot"}
 TOKEN_OBJECTS = {"planning.CalendarFeed"}
 NETWORK_READERS = {
     "orders.Order": {"coordinator"},
@@ -242,6 +262,12 @@ NETWORK_READERS = {
     "orders.Offer": {"coordinator"},
     "planning.Booking": {"coordinator"},
     "planning.PlanRun": {"coordinator"},
+    "inventory.Location": {"coordinator"},
+    "inventory.Receipt": {"coordinator"},
+    "inventory.Transfer": {"coordinator"},
+    "inventory.Reservation": {"coordinator"},
+    "inventory.StockPool": {"coordinator"},
+    "inventory.Lot": {"coordinator"},
 }
 SHARED_WITH = {
     "network.Site": "public",
@@ -249,6 +275,8 @@ SHARED_WITH = {
     "accounts.Organization": "public",
     **{model: "a" for model in OBJECTS if model.startswith("designs.")},
     **dict.fromkeys(NETWORK_READERS, "none"),
+    "inventory.StockPool": "a",
+    "inventory.Lot": "a",
 }
 EXTRA_OBJECTS: dict[str, Any] = {}  # filled by later apps' fixtures through register_matrix_object
 
@@ -258,10 +286,14 @@ def _object_value(obj: Any, param: str) -> str:
         return str(obj.token)
     if param == "slug" or param.endswith("_slug"):
         return str(obj.slug)
+    if param == "code" or param.endswith("_code"):
+        return str(obj.code)
     return str(obj.pk)
 
 
 def _missing_value(param: str) -> str:
+    if param == "code" or param.endswith("_code"):
+        return "NOSUCHLOT"
     return "no-such-object" if (param == "slug" or param.endswith("_slug")) else str(MISSING_ID)
 
 
@@ -338,6 +370,8 @@ def _expected(route: Route, role: str, kind: str | None, method: str) -> set[int
         return {404}
     if p.model in TOKEN_OBJECTS:
         return {200}  # the secret in the address is the key, whoever asks
+    if p.level == "public" and not writes and p.model in PUBLISHED_ONLY:
+        return {200} if kind == "shared" else {404}
     if p.level == "network":
         # The network role is checked before the object is looked up (403 whatever the
         # object); looking it up first answers 404 for what the role cannot see: both refuse.
@@ -390,11 +424,11 @@ def _forbidden_canaries(network: Any, role: str) -> list[str]:
     canaries = network.b.private_canaries + network.c.private_canaries
     if role not in ORG_PERMISSIONS:
         canaries += network.a.private_canaries
-    # Orders: coordinators read every customer's; members of A only A's.
+    # Orders and stock: coordinators read every organisation's; members of A only A's.
     if role != "coordinator":
-        canaries += [network.b.order_canary]
+        canaries += [network.b.order_canary, network.b.stock_canary]
         if role not in ORG_PERMISSIONS:
-            canaries += [network.a.order_canary]
+            canaries += [network.a.order_canary, network.a.stock_canary]
     return canaries
 
 

@@ -78,6 +78,7 @@ NETWORK_PERMISSIONS: dict[str, frozenset[str]] = {
             "plan.view",
             "plan.manage",
             "trace.network",
+            "lot.trace",
         }
     ),
     NetworkRoleName.PROGRAMME_OFFICER: frozenset({"network.view_members"}),
