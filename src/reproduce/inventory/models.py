@@ -31,8 +31,6 @@ from reproduce.designs.models import Unit
 if TYPE_CHECKING:
     from reproduce.core.actor import Actor
 
-QUANTITY = {"max_digits": 14, "decimal_places": 3}
-
 
 def _sees_everything(actor: Actor) -> bool:
     return actor.has_network_role(NetworkRoleName.COORDINATOR)
@@ -336,7 +334,9 @@ class StockEntry(OrgScopedModel):
     site = models.ForeignKey("network.Site", on_delete=models.PROTECT, related_name="+")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="entries")
     kind = models.CharField(_("movement"), max_length=12, choices=EntryKind.choices)
-    quantity = models.DecimalField(_("quantity"), **QUANTITY)  # signed, in the lot's unit
+    quantity = models.DecimalField(
+        _("quantity"), max_digits=14, decimal_places=3
+    )  # signed, in the lot's unit
     work_order = models.ForeignKey(
         "orders.WorkOrder", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -398,7 +398,7 @@ class Reservation(OrgScopedModel):
     work_order = models.ForeignKey(
         "orders.WorkOrder", on_delete=models.CASCADE, related_name="reservations"
     )
-    quantity = models.DecimalField(_("quantity"), **QUANTITY)
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)
     state = models.CharField(
         _("status"),
         max_length=10,
@@ -490,9 +490,9 @@ class TransferLine(OrgScopedModel):
 
     transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="lines")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(_("quantity shipped"), **QUANTITY)
+    quantity = models.DecimalField(_("quantity shipped"), max_digits=14, decimal_places=3)
     received_quantity = models.DecimalField(
-        _("quantity received"), **QUANTITY, null=True, blank=True
+        _("quantity received"), max_digits=14, decimal_places=3, null=True, blank=True
     )
     discrepancy = models.CharField(_("discrepancy"), max_length=300, blank=True)
 
@@ -589,7 +589,7 @@ class TraceEventLot(OrgScopedModel):
     event = models.ForeignKey(TraceEvent, on_delete=models.CASCADE, related_name="lots")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="event_roles")
     role = models.CharField(max_length=6, choices=LotRole.choices)
-    quantity = models.DecimalField(**QUANTITY, null=True, blank=True)
+    quantity = models.DecimalField(max_digits=14, decimal_places=3, null=True, blank=True)
     unit = models.CharField(max_length=3, choices=Unit.choices, blank=True)
 
     class Meta:
@@ -604,7 +604,9 @@ class LotLink(OrgScopedModel):
 
     parent = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="child_links")
     child = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="parent_links")
-    quantity = models.DecimalField(**QUANTITY, null=True, blank=True)  # of the parent, its unit
+    quantity = models.DecimalField(
+        max_digits=14, decimal_places=3, null=True, blank=True
+    )  # of the parent, its unit
     event = models.ForeignKey(
         TraceEvent, on_delete=models.PROTECT, null=True, blank=True, related_name="links"
     )

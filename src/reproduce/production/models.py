@@ -24,8 +24,6 @@ from reproduce.designs.models import Unit
 if TYPE_CHECKING:
     from reproduce.core.actor import Actor
 
-QUANTITY = {"max_digits": 14, "decimal_places": 3}
-
 
 def _site_q(actor: Actor, path: str) -> Q:
     if actor.has_network_role(NetworkRoleName.COORDINATOR):
@@ -54,8 +52,8 @@ class Run(OrgScopedModel):
     extra_minutes = models.PositiveIntegerField(  # declared by hand (work done off the clock)
         _("time added by hand (min)"), default=0
     )
-    good_quantity = models.DecimalField(_("good"), **QUANTITY, default=0)
-    scrap_quantity = models.DecimalField(_("scrap"), **QUANTITY, default=0)
+    good_quantity = models.DecimalField(_("good"), max_digits=14, decimal_places=3, default=0)
+    scrap_quantity = models.DecimalField(_("scrap"), max_digits=14, decimal_places=3, default=0)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     # Bumped on every change: the progress poll answers 304 while it is unchanged.
     version = models.PositiveIntegerField(default=0)
@@ -125,8 +123,8 @@ class OutputRecord(OrgScopedModel):
     work_order = models.ForeignKey(
         "orders.WorkOrder", on_delete=models.CASCADE, related_name="output_records"
     )
-    good = models.DecimalField(_("good"), **QUANTITY, default=0)
-    scrap = models.DecimalField(_("scrap"), **QUANTITY, default=0)
+    good = models.DecimalField(_("good"), max_digits=14, decimal_places=3, default=0)
+    scrap = models.DecimalField(_("scrap"), max_digits=14, decimal_places=3, default=0)
     scrap_reason = models.CharField(
         _("scrap reason"), max_length=10, choices=ScrapReason.choices, blank=True
     )
@@ -162,7 +160,7 @@ class Consumption(OrgScopedModel):
     )
     lot = models.ForeignKey("inventory.Lot", on_delete=models.PROTECT, related_name="+")
     location = models.ForeignKey("inventory.Location", on_delete=models.PROTECT, related_name="+")
-    quantity = models.DecimalField(_("quantity"), **QUANTITY)  # as entered
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=3)  # as entered
     unit = models.CharField(_("unit"), max_length=3, choices=Unit.choices)
     entry = models.OneToOneField(
         "inventory.StockEntry", on_delete=models.PROTECT, related_name="consumption"
