@@ -39,6 +39,7 @@ STATUS_BY_CODE = {
     "already_running": 409,
     "already_finished": 409,
     "not_started": 409,
+    "not_assigned": 409,
     "file_too_large": 413,
     "image_too_large": 413,
 }

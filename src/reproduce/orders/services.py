@@ -935,3 +935,72 @@ def lines_from_data(actor: Actor, raw: Sequence[dict[str, Any]]) -> list[LineInp
             )
         )
     return out
+
+
+# ---------------------------------------------------------------- execution (shop floor)
+# Called by ``reproduce.production.services``, which checks ``work.execute`` first.
+
+
+def _move_work(
+    actor: Actor | None, work_order: WorkOrder, source: str, target: str, action: str
+) -> None:
+    """accepted → in progress → done, only from the state expected (a concurrent change
+    fails cleanly with ``invalid_transition``)."""
+    updated = (
+        WorkOrder.objects.unscoped("conditional state change of one work order")
+        .filter(pk=work_order.pk, state=source)
+        .update(state=target)
+    )
+    if updated != 1:
+        work_order.refresh_from_db(fields=["state"])
+        raise OrderError(
+            _("This work order is %(state)s: it cannot become %(target)s.")
+            % {"state": work_order.get_state_display(), "target": WorkOrderState(target).label},
+            code="invalid_transition",
+        )
+    work_order.state = target
+    audit.record(
+        actor=actor,
+        action=action,
+        obj=work_order,
+        organization_id=work_order.site.organization_id if work_order.site else None,
+        changes={"state": [source, target]},
+    )
+
+
+def start_work_order(*, actor: Actor | None, work_order: WorkOrder) -> WorkOrder:
+    """The site starts the accepted work (accepted → in progress)."""
+    with transaction.atomic():
+        _move_work(
+            actor,
+            work_order,
+            WorkOrderState.ACCEPTED,
+            WorkOrderState.IN_PROGRESS,
+            "work_order.started",
+        )
+    return work_order
+
+
+def finish_work_order(*, actor: Actor | None, work_order: WorkOrder) -> WorkOrder:
+    """The site finished the work (in progress → done); the order is completed when it was
+    its last work order."""
+    with transaction.atomic():
+        _move_work(
+            actor, work_order, WorkOrderState.IN_PROGRESS, WorkOrderState.DONE, "work_order.done"
+        )
+        complete_order_if_done(actor=actor, order=work_order.order)
+    return work_order
+
+
+def complete_order_if_done(*, actor: Actor | None, order: Order) -> bool:
+    """Released → completed once every work order is done (cancelled ones aside)."""
+    order.refresh_from_db(fields=["state"])
+    if order.state != OrderState.RELEASED:
+        return False
+    work = WorkOrder.objects.unscoped("work of one order").filter(order=order)
+    if work.exclude(state__in=[WorkOrderState.DONE, WorkOrderState.CANCELLED]).exists():
+        return False
+    if not work.filter(state=WorkOrderState.DONE).exists():
+        return False
+    _transition(actor, order, OrderState.COMPLETED, "order.completed")
+    return True

@@ -76,7 +76,7 @@ def slots(
     plan: PlanRun | None, actor: Actor, start: datetime, end: datetime
 ) -> QuerySet[PlannedSlot]:
     if plan is None:
-        return PlannedSlot.objects.none()
+        return PlannedSlot.objects.unscoped("no plan: nothing to read").none()
     return (
         PlannedSlot.objects.visible_to(actor)
         .filter(plan=plan, ends_at__gt=start, starts_at__lt=end)
