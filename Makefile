@@ -59,6 +59,7 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench.registry.capability_query $(BENCH_ARGS)
 	$(BIN)/python -m bench.fjsp.run $(FJSP_ARGS)
 	$(BIN)/python -m bench.network.run $(NETWORK_ARGS)
+	$(BIN)/python -m bench.traceability.run $(TRACE_ARGS)
 
 # Needs GNU gettext (apt-get install gettext). The compiled .mo files are committed, so that
 # `make demo` and `make test` work on a machine without it.

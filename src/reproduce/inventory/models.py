@@ -382,6 +382,42 @@ class StockEntry(OrgScopedModel):
         raise RuntimeError("the stock ledger is append-only: post a correcting entry")
 
 
+class StockBalance(OrgScopedModel):
+    """The running sum of the ledger for one lot at one location.
+
+    Written only by the service that posts a ledger entry, in the same transaction, with an
+    ``F()`` update: the ledger stays the truth and ``reproduce.inventory`` tests check that
+    every balance equals the sum of its entries. It exists so that the stock of a site with a
+    long history reads a few thousand rows instead of summing every entry ever posted.
+    """
+
+    organization_path = "lot__owner"
+
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="balances")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="balances")
+    site = models.ForeignKey("network.Site", on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(_("on hand"), max_digits=14, decimal_places=3, default=0)
+
+    class Meta:
+        verbose_name = _("stock on hand")
+        constraints = [
+            models.UniqueConstraint(fields=["lot", "location"], name="balance_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["site", "lot", "location", "quantity"],
+                name="balance_site_onhand",
+                condition=~Q(quantity=0),
+            )
+        ]
+
+    @classmethod
+    def visibility_q(cls, actor: Actor) -> Q:
+        if _sees_everything(actor):
+            return Q()
+        return Q(lot__in=Lot.objects.visible_to(actor).values("pk"))
+
+
 class ReservationState(models.TextChoices):
     ACTIVE = "active", _("Reserved")
     CONSUMED = "consumed", _("Consumed")  # the work order used it

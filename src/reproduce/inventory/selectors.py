@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models import QuerySet, Sum
 
 from reproduce.core.actor import Actor
-from reproduce.inventory.models import Location, Lot, LotLink, StockEntry
+from reproduce.inventory.models import Location, Lot, LotLink, StockBalance, StockEntry
 
 _WALK = """
 WITH RECURSIVE walk(id) AS (
@@ -70,16 +70,39 @@ def lot_on_hand(lot: Lot) -> list[dict[str, Any]]:
 
 
 def site_on_hand(site_id: int) -> list[dict[str, Any]]:
-    """Stock on hand at a site, per lot and location (one grouped index-only scan)."""
+    """Stock on hand at a site, per lot and location, from the running balances of the
+    ledger (a partial index holds only the non-zero ones)."""
     rows = (
-        StockEntry.objects.unscoped("stock of a site the caller may read")
+        StockBalance.objects.unscoped("stock of a site the caller may read")
         .filter(site_id=site_id)
-        .values("lot", "location")
-        .annotate(quantity=Sum("quantity"))
         .exclude(quantity=0)
+        .values("lot", "location", "quantity")
         .order_by()
     )
     return list(rows)
+
+
+def ledger_mismatches() -> list[dict[str, Any]]:
+    """Balances that differ from the sum of their ledger entries (should be none)."""
+    sums = {
+        (row["lot"], row["location"]): row["total"]
+        for row in StockEntry.objects.unscoped("whole-ledger check")
+        .values("lot", "location")
+        .annotate(total=Sum("quantity"))
+        .order_by()
+    }
+    wrong = []
+    for row in StockBalance.objects.unscoped("whole-ledger check").values(
+        "lot", "location", "quantity"
+    ):
+        if sums.pop((row["lot"], row["location"]), None) != row["quantity"]:
+            wrong.append(row)
+    wrong += [
+        {"lot": lot, "location": loc, "quantity": None}
+        for (lot, loc), total in sums.items()
+        if total != 0
+    ]
+    return wrong
 
 
 def visible_locations(actor: Actor) -> QuerySet[Location]:

@@ -156,3 +156,22 @@ def test_the_last_kilograms_deplete_the_lot(world):
     )
     s["lot"].refresh_from_db()
     assert s["lot"].status == LotStatus.DEPLETED
+
+
+def test_balances_follow_the_ledger(world):
+    s = _setup(world)
+    services.move(
+        actor=s["actor"],
+        lot=s["lot"],
+        from_location=s["store"],
+        to_location=s["floor"],
+        quantity=Decimal(5),
+    )
+    services.consume(
+        actor=s["actor"], lot=s["lot"], location=s["floor"], quantity=Decimal(2), reason="test"
+    )
+    assert selectors.ledger_mismatches() == []
+    on_hand = {row["location"]: row["quantity"] for row in selectors.site_on_hand(world.x.site.pk)}
+    assert on_hand == {s["store"].pk: Decimal(7), s["floor"].pk: Decimal(3)}
+    s["lot"].refresh_from_db()
+    assert s["lot"].status == LotStatus.AVAILABLE  # moving is not using up

@@ -38,6 +38,11 @@ class Command(BaseCommand):
 
         load_demo_orders()
         order_count = Order.objects.unscoped("counting demo data").filter(is_demo=True).count()
+        from reproduce.inventory.demo import load_demo_traceability
+        from reproduce.inventory.models import Lot
+
+        load_demo_traceability()
+        lot_count = Lot.objects.unscoped("counting demo data").count()
         url = f"http://{options['host']}:{options['port']}/"
         if "REPRODUCE_SITE_URL" not in os.environ:
             # Links written into documents (invitations, okh.toml) point at this server.
@@ -46,8 +51,8 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"\nReProduce demo network: {counts['organizations']} organisations, "
                 f"{counts['sites']} sites, {counts['machines']} machines, "
-                f"{design_count} designs in the library, {order_count} orders "
-                "(demonstration data)."
+                f"{design_count} designs in the library, {order_count} orders, "
+                f"{lot_count} traced lots (demonstration data)."
             )
         )
         self.stdout.write(f"\n  Open {url}fr/  (Nederlands: {url}nl/ · English: {url}en/)")
@@ -58,6 +63,11 @@ class Command(BaseCommand):
             if email not in seen:
                 seen.add(email)
                 self.stdout.write(f"    {email:<36} {what}")
+        self.stdout.write(
+            "\n  To try: amira@brucycle.demo → My work today (the shop floor on a phone);"
+            "\n          coordinator@reproduce.demo → Trace a lot GF-C1-PAPIER (Cohort 1 paper);"
+            f"\n          public passport: {url}lot/GF-C1-PAPIER"
+        )
         self.stdout.write("")
         if options["no_serve"]:
             return
