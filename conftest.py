@@ -443,7 +443,11 @@ def _make_stock(a: OrgWorld, b: OrgWorld, c: OrgWorld) -> None:
         actor=actor,
         location=b.stock["location"],
         supplier="Pooled supplier",
-        lines=[stock.LotInput(item=b.stock["item"], quantity=Decimal(5), pool=pool)],
+        lines=[
+            stock.LotInput(
+                item=b.stock["item"], quantity=Decimal(5), pool=pool, gtin="4006381333931"
+            )
+        ],
     ).lots.get()
     stock.set_passport(
         actor=actor, lot=shared, public=True, fields=["materials", "recycled", "care"]

@@ -288,6 +288,8 @@ def _object_value(obj: Any, param: str) -> str:
         return str(obj.slug)
     if param == "code" or param.endswith("_code"):
         return str(obj.code)
+    if param == "gtin":
+        return str(obj.gtin or "0")  # no GTIN: the address matches no lot → 404
     return str(obj.pk)
 
 

@@ -390,6 +390,11 @@ class _Demo:
             grade="A",
             note="Tri fin : lin et coton blancs et écrus seulement, coutures épaisses coupées.",
         )
+        # Les Petits Riens publish where the textile was collected: the paper's passport
+        # then names its source.
+        stock.set_passport(
+            actor=system_actor(petits_riens), lot=waste, public=True, fields=["materials"]
+        )
         self.ship(
             waste,
             D(12),
