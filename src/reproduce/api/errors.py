@@ -40,6 +40,7 @@ STATUS_BY_CODE = {
     "already_finished": 409,
     "not_started": 409,
     "not_assigned": 409,
+    "location_not_empty": 409,
     "file_too_large": 413,
     "image_too_large": 413,
 }

@@ -18,6 +18,12 @@ from django.db.models import QuerySet, Sum
 from reproduce.core.actor import Actor
 from reproduce.inventory.models import Location, Lot, LotLink, StockBalance, StockEntry
 
+
+def _milli(value: Decimal | None) -> Decimal:
+    """A sum back to the ledger's precision (SQLite adds decimals as floats)."""
+    return (value or Decimal(0)).quantize(Decimal("0.001"))
+
+
 _WALK = """
 WITH RECURSIVE walk(id) AS (
     SELECT {next} FROM inventory_lotlink WHERE {start} IN ({placeholders})
@@ -66,7 +72,7 @@ def lot_on_hand(lot: Lot) -> list[dict[str, Any]]:
         .exclude(quantity=0)
         .order_by("location")
     )
-    return list(rows)
+    return [{**row, "quantity": _milli(row["quantity"])} for row in rows]
 
 
 def site_on_hand(site_id: int) -> list[dict[str, Any]]:
@@ -79,7 +85,8 @@ def site_on_hand(site_id: int) -> list[dict[str, Any]]:
         .values("lot", "location", "quantity")
         .order_by()
     )
-    return list(rows)
+    found = ({**row, "quantity": _milli(row["quantity"])} for row in rows)
+    return [row for row in found if row["quantity"]]
 
 
 def ledger_mismatches() -> list[dict[str, Any]]:
@@ -95,12 +102,13 @@ def ledger_mismatches() -> list[dict[str, Any]]:
     for row in StockBalance.objects.unscoped("whole-ledger check").values(
         "lot", "location", "quantity"
     ):
-        if sums.pop((row["lot"], row["location"]), None) != row["quantity"]:
+        total = sums.pop((row["lot"], row["location"]), None)
+        if total is None or _milli(total) != _milli(row["quantity"]):
             wrong.append(row)
     wrong += [
         {"lot": lot, "location": loc, "quantity": None}
         for (lot, loc), total in sums.items()
-        if total != 0
+        if _milli(total) != 0
     ]
     return wrong
 
@@ -115,4 +123,4 @@ def total_on_hand(lot: Lot) -> Decimal:
         .filter(lot=lot)
         .aggregate(total=Sum("quantity"))["total"]
     )
-    return total or Decimal(0)
+    return _milli(total)

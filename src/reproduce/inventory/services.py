@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum import ean
@@ -27,7 +27,8 @@ from stdnum import ean
 from reproduce.core import audit
 from reproduce.core.actor import Actor
 from reproduce.core.permissions import require
-from reproduce.designs.models import UNIT_SYMBOLS, Item
+from reproduce.designs.models import UNIT_SYMBOLS, Item, ItemKind, Unit
+from reproduce.files.models import Blob
 from reproduce.inventory.models import (
     BizStep,
     EntryKind,
@@ -45,6 +46,7 @@ from reproduce.inventory.models import (
     Receipt,
     Reservation,
     ReservationState,
+    StockBalance,
     StockEntry,
     StockPool,
     TraceEvent,
@@ -55,6 +57,7 @@ from reproduce.inventory.models import (
 )
 
 ZERO = Decimal(0)
+MILLI = Decimal("0.001")  # quantities have 3 decimals (QUANTITY in models)
 LOT_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,19}$")  # fits GS1 AI (10): ≤ 20 chars
 # Conversions that hold for every item (UN/ECE Rec 20 codes): factor from → to.
 FIXED_CONVERSIONS: dict[tuple[str, str], Decimal] = {
@@ -107,15 +110,17 @@ def convert(quantity: Decimal, *, from_unit: str, to_unit: str, item: Item) -> D
 
 
 def _positive(quantity: Decimal) -> Decimal:
-    if quantity is None or quantity <= ZERO:
+    if quantity is not None and not isinstance(quantity, Decimal):
+        quantity = Decimal(str(quantity))  # an int or float from a caller: exact decimal
+    if quantity is None or not quantity.is_finite() or quantity <= ZERO:
         raise InventoryError(_("The quantity must be more than zero."), code="invalid_quantity")
     return quantity
 
 
 def _in_lot_unit(lot: Lot, quantity: Decimal, unit: str | None) -> Decimal:
-    _positive(quantity)
+    quantity = _positive(quantity)
     value = convert(quantity, from_unit=unit or lot.unit, to_unit=lot.unit, item=lot.item)
-    return value.quantize(Decimal("0.001"))
+    return value.quantize(MILLI)
 
 
 # ---------------------------------------------------------------- reading the ledger
@@ -126,7 +131,14 @@ def on_hand(lot: Lot, location: Location | None = None) -> Decimal:
     entries = StockEntry.objects.unscoped("the caller holds the lot").filter(lot=lot)
     if location is not None:
         entries = entries.filter(location=location)
-    return entries.aggregate(total=Sum("quantity"))["total"] or ZERO
+    return _exact(entries.aggregate(total=Sum("quantity"))["total"])
+
+
+def _exact(total: Decimal | None) -> Decimal:
+    """A sum of ledger quantities, exact. SQLite adds decimals as floating point numbers
+    (12.5 - 12.175 comes back as 0.324999…); every quantity has 3 decimals, so rounding the
+    sum to 3 decimals gives the exact value back (PostgreSQL sums exactly anyway)."""
+    return (total or ZERO).quantize(MILLI)
 
 
 def reserved(lot: Lot, location: Location, *, except_work_order: Any = None) -> Decimal:
@@ -135,7 +147,7 @@ def reserved(lot: Lot, location: Location, *, except_work_order: Any = None) -> 
     )
     if except_work_order is not None:
         rows = rows.exclude(work_order=except_work_order)
-    return rows.aggregate(total=Sum("quantity"))["total"] or ZERO
+    return _exact(rows.aggregate(total=Sum("quantity"))["total"])
 
 
 def available(lot: Lot, location: Location, *, for_work_order: Any = None) -> Decimal:
@@ -182,7 +194,7 @@ def _post(
     event: TraceEvent | None = None,
     **links: Any,
 ) -> StockEntry:
-    return StockEntry.objects.create(
+    entry = StockEntry.objects.create(
         lot=lot,
         site_id=location.site_id,
         location=location,
@@ -192,6 +204,20 @@ def _post(
         recorded_by=actor.user if actor else None,
         **links,
     )
+    _add_to_balance(lot, location, quantity)
+    return entry
+
+
+def _add_to_balance(lot: Lot, location: Location, quantity: Decimal) -> None:
+    """Keep the running sum of the ledger in step, in the entry's transaction."""
+    balances = StockBalance.objects.unscoped("the balance of the entry just posted")
+    if balances.filter(lot=lot, location=location).update(quantity=F("quantity") + quantity):
+        return
+    try:
+        with transaction.atomic():
+            balances.create(lot=lot, location=location, site_id=location.site_id, quantity=quantity)
+    except IntegrityError:  # created meanwhile by a concurrent first entry
+        balances.filter(lot=lot, location=location).update(quantity=F("quantity") + quantity)
 
 
 def _take(
@@ -208,11 +234,7 @@ def _take(
 ) -> StockEntry:
     """Take ``quantity`` (lot unit) out of a location, refusing to go below what is free."""
     lot = _lock(lot)
-    if lot.status == LotStatus.BLOCKED or location.kind == LocationKind.QUARANTINE:
-        raise InventoryError(
-            _("Lot %(lot)s cannot be used: it is blocked or in quarantine.") % {"lot": lot.code},
-            code="lot_blocked",
-        )
+    _check_usable(lot, location, kind)
     free = available(lot, location, for_work_order=work_order)
     if quantity > free:
         raise InventoryError(
@@ -238,9 +260,28 @@ def _take(
     )
     if work_order is not None:
         _settle_reservations(lot, location, work_order, quantity)
-    if on_hand(lot) <= ZERO:
+    # A move posts its incoming entry right after: the lot is not used up.
+    if kind != EntryKind.MOVE and on_hand(lot) <= ZERO:
         Lot.objects.unscoped("the locked lot").filter(pk=lot.pk).update(status=LotStatus.DEPLETED)
     return entry
+
+
+# Movements that put material into use or send it away. A blocked or not yet inspected lot
+# must not go into a product nor leave the site, but it can still be moved (into a quarantine
+# area), scrapped or corrected after a count: refusing those would trap rejected material.
+_USES = frozenset({EntryKind.CONSUMPTION, EntryKind.SHIPMENT})
+
+
+def _check_usable(lot: Lot, location: Location, kind: str) -> None:
+    if kind not in _USES:
+        return
+    if lot.status in (LotStatus.BLOCKED, LotStatus.QUARANTINE) or (
+        location.kind == LocationKind.QUARANTINE
+    ):
+        raise InventoryError(
+            _("Lot %(lot)s cannot be used: it is blocked or in quarantine.") % {"lot": lot.code},
+            code="lot_blocked",
+        )
 
 
 def _settle_reservations(lot: Lot, location: Location, work_order: Any, used: Decimal) -> None:
@@ -347,6 +388,137 @@ def create_pool(
     return pool
 
 
+@transaction.atomic
+def update_location(
+    *, actor: Actor, location: Location, name: str, kind: str, is_active: bool = True
+) -> Location:
+    """Rename a location, change its kind, or take it out of use (its ledger stays)."""
+    require(actor, "stock.manage", location.site.organization_id)
+    if not is_active and any(row["quantity"] > ZERO for row in _balances(location=location)):
+        raise InventoryError(
+            _("Move or use the stock of this location before taking it out of use."),
+            code="location_not_empty",
+        )
+    before = audit.snapshot(location, ["name", "kind", "is_active"])
+    location.name, location.kind, location.is_active = name.strip(), kind, is_active
+    location.full_clean()
+    location.save(update_fields=["name", "kind", "is_active"])
+    audit.record(
+        actor=actor,
+        action="location.update",
+        obj=location,
+        organization_id=location.site.organization_id,
+        changes=audit.diff(before, audit.snapshot(location, ["name", "kind", "is_active"])),
+    )
+    return location
+
+
+def _balances(*, location: Location) -> list[dict[str, Any]]:
+    return list(
+        StockEntry.objects.unscoped("stock of a location the caller manages")
+        .filter(location=location)
+        .values("lot")
+        .annotate(quantity=Sum("quantity"))
+        .order_by()
+    )
+
+
+# ---------------------------------------------------------------- items and unit conversions
+
+STOCK_ITEM_KINDS = (ItemKind.MATERIAL, ItemKind.PART)
+
+
+@transaction.atomic
+def create_item(
+    *,
+    actor: Actor,
+    organization: Any,
+    name: str,
+    kind: str = ItemKind.MATERIAL,
+    default_unit: str = Unit.KILOGRAM,
+    specification: str = "",
+    supplier: str = "",
+    is_recycled: bool = False,
+) -> Item:
+    """A material or bought part the workshop keeps in stock, created while receiving it.
+
+    Receiving staff (``stock.receive``) may create one: the designs library's items need
+    ``design.edit``, but a delivery at the door should not wait for a manager.
+    """
+    require(actor, "stock.receive", organization.pk)
+    if kind not in STOCK_ITEM_KINDS:
+        raise InventoryError(_("Choose a material or a bought part."), code="invalid_kind")
+    if not name.strip():
+        raise InventoryError(_("Give the item a name."), code="name_required")
+    if Item.objects.owned_by(organization).filter(name__iexact=name.strip(), kind=kind).exists():
+        raise InventoryError(
+            _("Your organisation already has an item with this name."), code="item_exists"
+        )
+    item = Item(
+        organization=organization,
+        kind=kind,
+        name=name.strip(),
+        default_unit=default_unit,
+        specification=specification.strip(),
+        supplier=supplier.strip(),
+        is_recycled=is_recycled,
+    )
+    item.full_clean(exclude=["organization", "material", "design"])
+    item.save()
+    audit.record(
+        actor=actor,
+        action="item.created",
+        obj=item,
+        organization_id=organization.pk,
+        changes=audit.snapshot(item, ["kind", "name", "default_unit"]),
+    )
+    return item
+
+
+@transaction.atomic
+def set_conversion(
+    *, actor: Actor, item: Item, from_unit: str, to_unit: str, factor: Decimal
+) -> ItemConversion:
+    """How many ``to_unit`` make one ``from_unit`` of the item (replaces an earlier one)."""
+    require(actor, "stock.manage", item.organization_id)
+    units = set(Unit.values)
+    if from_unit not in units or to_unit not in units or from_unit == to_unit:
+        raise InventoryError(_("Choose two different units."), code="invalid_unit")
+    if (from_unit, to_unit) in FIXED_CONVERSIONS or (to_unit, from_unit) in FIXED_CONVERSIONS:
+        raise InventoryError(
+            _("This conversion is always known; no need to enter it."), code="fixed_conversion"
+        )
+    if factor is None or factor <= ZERO:
+        raise InventoryError(_("The factor must be more than zero."), code="invalid_factor")
+    existing = ItemConversion.objects.owned_by(item.organization_id).filter(item=item)
+    existing.filter(from_unit=to_unit, to_unit=from_unit).delete()  # one direction per pair
+    conversion, _created = existing.update_or_create(
+        item=item, from_unit=from_unit, to_unit=to_unit, defaults={"factor": factor}
+    )
+    audit.record(
+        actor=actor,
+        action="item.conversion",
+        obj=conversion,
+        organization_id=item.organization_id,
+        changes={"from": from_unit, "to": to_unit, "factor": str(factor)},
+    )
+    return conversion
+
+
+@transaction.atomic
+def remove_conversion(*, actor: Actor, conversion: ItemConversion) -> None:
+    organization_id = conversion.item.organization_id
+    require(actor, "stock.manage", organization_id)
+    audit.record(
+        actor=actor,
+        action="item.conversion_removed",
+        obj=conversion,
+        organization_id=organization_id,
+        changes={"from": conversion.from_unit, "to": conversion.to_unit},
+    )
+    conversion.delete()
+
+
 # ---------------------------------------------------------------- receiving
 
 
@@ -368,6 +540,7 @@ class LotInput:
     gtin: str = ""
     owner: Any = None  # default: the receiving site's organisation
     pool: StockPool | None = None
+    certificates: list[Blob] = field(default_factory=list)  # see store_certificate()
 
 
 def _check_composition(composition: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -391,6 +564,54 @@ def _check_composition(composition: list[dict[str, Any]]) -> list[dict[str, Any]
             _("The composition adds up to more than 100 %."), code="invalid_composition"
         )
     return clean
+
+
+def _check_pool(pool: StockPool | None, organization_id: int) -> None:
+    if pool is not None and not pool.members.filter(pk=organization_id).exists():
+        raise InventoryError(
+            _("Your organisation is not a member of the pool %(pool)s.") % {"pool": pool.name},
+            code="not_pool_member",
+        )
+
+
+# Certificates (organic, recycled content, test reports) are documents or photos of them.
+CERTIFICATE_KINDS = frozenset({"pdf", "png", "jpeg", "webp"})
+
+
+def store_certificate(upload: IO[bytes] | Any, filename: str) -> Blob:
+    """Check an uploaded certificate like a design file (content detected from the bytes,
+    PDF or image only) and store it; raises ``FileRejected``."""
+    from reproduce.files.services import ingest
+
+    return ingest(upload, filename, allowed_kinds=set(CERTIFICATE_KINDS))
+
+
+@transaction.atomic
+def add_certificates(*, actor: Actor, lot: Lot, blobs: Sequence[Blob]) -> Lot:
+    """Attach more certificates to a lot (stored with :func:`store_certificate`)."""
+    require(actor, "stock.receive", lot.custodian_id)
+    if not blobs:
+        raise InventoryError(_("Choose at least one file."), code="empty_upload")
+    lot.certificates.add(*blobs)
+    audit.record(
+        actor=actor,
+        action="lot.certificates",
+        obj=lot,
+        organization_id=lot.custodian_id,
+        changes={"added": [b.sha256[:12] for b in blobs]},
+    )
+    return lot
+
+
+def check_line(line: LotInput, organization_id: int) -> None:
+    """The checks :func:`receive` makes on one line, for a form to show a refusal next to
+    the line it concerns before anything is written."""
+    _positive(line.quantity)
+    if line.code:
+        _check_code(line.code)
+    _check_gtin(line.gtin)
+    _check_composition(line.composition)
+    _check_pool(line.pool, organization_id)
 
 
 def _status_from_checks(checks: list[dict[str, Any]], grade: str, location: Location) -> str:
@@ -430,6 +651,7 @@ def receive(
     for line in lines:
         quantity = _positive(line.quantity)
         unit = line.unit or line.item.default_unit
+        _check_pool(line.pool, site.organization_id)
         checks = list(line.contaminant_checks)
         lot = Lot.objects.create(
             code=_check_code(line.code) if line.code else new_lot_code(),
@@ -453,6 +675,8 @@ def receive(
             site=site,
             created_by=actor.user,
         )
+        if line.certificates:
+            lot.certificates.set(line.certificates)
         lots.append((lot, quantity))
     event = _event(
         actor=actor,
@@ -536,6 +760,7 @@ def _current_site(lot: Lot) -> Any:
         .values("site")
         .annotate(total=Sum("quantity"))
         .filter(total__gt=0)
+        .order_by("-total", "site")  # where most of it is
         .first()
     )
     if entry is None:
@@ -640,7 +865,8 @@ def adjust(
     _require_at_site(actor, "stock.manage", location)
     if not reason.strip():
         raise InventoryError(_("Say why the stock is corrected."), code="reason_required")
-    if quantity == ZERO:
+    quantity = Decimal(str(quantity))
+    if quantity == ZERO or not quantity.is_finite():
         raise InventoryError(_("The correction cannot be zero."), code="invalid_quantity")
     if quantity < ZERO:
         return _take(
@@ -651,14 +877,18 @@ def adjust(
             kind=EntryKind.ADJUSTMENT,
             reason=reason,
         )
-    return _post(
+    locked = _lock(lot)
+    entry = _post(
         actor=actor,
-        lot=_lock(lot),
+        lot=locked,
         location=location,
         kind=EntryKind.ADJUSTMENT,
         quantity=quantity,
         reason=reason,
     )
+    if locked.status == LotStatus.DEPLETED:  # found again at a count
+        Lot.objects.unscoped("the locked lot").filter(pk=lot.pk).update(status=LotStatus.AVAILABLE)
+    return entry
 
 
 # ---------------------------------------------------------------- consuming and producing
@@ -677,6 +907,7 @@ def consume(
 ) -> StockEntry:
     """Take material out of stock for a work order (or scrap it with a reason)."""
     _require_at_site(actor, "stock.move", location)
+    lot = _lock(lot)  # decide on the current owner, custodian and pool
     if not may_use(actor, lot):
         raise InventoryError(_("This lot is not yours to use."), code="not_your_lot")
     amount = _in_lot_unit(lot, quantity, unit)
@@ -732,7 +963,7 @@ def _recycled_share(inputs: Sequence[tuple[Lot, Decimal]]) -> Decimal | None:
     total = sum((q for _lot, q in weighted), ZERO)
     if total <= ZERO:
         return None
-    share = sum((lot.recycled_share * q for lot, q in weighted), ZERO) / total
+    share = sum(((lot.recycled_share or ZERO) * q for lot, q in weighted), ZERO) / total
     return share.quantize(Decimal("0.01"))
 
 
@@ -1075,7 +1306,16 @@ def set_passport(
     ):
         if value is not None:
             setattr(lot, name, value.strip())
-    lot.save()
+    # Only the passport's own fields: the caller's copy may predate an inspection.
+    lot.save(
+        update_fields=[
+            "passport_public",
+            "passport_fields",
+            "care_instructions",
+            "repair_instructions",
+            "disposal_instructions",
+        ]
+    )
     audit.record(
         actor=actor,
         action="lot.passport",

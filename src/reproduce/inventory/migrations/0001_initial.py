@@ -9,320 +9,1070 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('designs', '0003_operation_certification'),
-        ('files', '0001_initial'),
-        ('network', '0003_site_certifications'),
-        ('orders', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("designs", "0003_operation_certification"),
+        ("files", "0001_initial"),
+        ("network", "0003_site_certifications"),
+        ("orders", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Location',
+            name="Location",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=30, verbose_name='code')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('kind', models.CharField(choices=[('storage', 'Storage'), ('production', 'Production area'), ('quarantine', 'Quarantine'), ('shipping', 'Shipping and receiving')], default='storage', max_length=12, verbose_name='kind')),
-                ('is_active', models.BooleanField(default=True, verbose_name='in use')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stock_locations', to='network.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=30, verbose_name="code")),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("storage", "Storage"),
+                            ("production", "Production area"),
+                            ("quarantine", "Quarantine"),
+                            ("shipping", "Shipping and receiving"),
+                        ],
+                        default="storage",
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="in use")),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stock_locations",
+                        to="network.site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stock location',
-                'verbose_name_plural': 'stock locations',
-                'ordering': ['site', 'code'],
+                "verbose_name": "stock location",
+                "verbose_name_plural": "stock locations",
+                "ordering": ["site", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Receipt',
+            name="Receipt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=30, unique=True, verbose_name='reference')),
-                ('supplier', models.CharField(max_length=200, verbose_name='supplier')),
-                ('delivery_note', models.CharField(blank=True, max_length=100, verbose_name='delivery note')),
-                ('received_at', models.DateTimeField(verbose_name='received')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('received_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='receipts', to='network.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(max_length=30, unique=True, verbose_name="reference"),
+                ),
+                ("supplier", models.CharField(max_length=200, verbose_name="supplier")),
+                (
+                    "delivery_note",
+                    models.CharField(blank=True, max_length=100, verbose_name="delivery note"),
+                ),
+                ("received_at", models.DateTimeField(verbose_name="received")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                (
+                    "received_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="receipts",
+                        to="network.site",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'receipt',
-                'verbose_name_plural': 'receipts',
-                'ordering': ['-received_at', '-pk'],
+                "verbose_name": "receipt",
+                "verbose_name_plural": "receipts",
+                "ordering": ["-received_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Lot',
+            name="Lot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='lot code')),
-                ('unit', models.CharField(choices=[('C62', 'piece'), ('SET', 'set'), ('PR', 'pair'), ('KGM', 'kilogram'), ('GRM', 'gram'), ('MTR', 'metre'), ('MMT', 'millimetre'), ('MTK', 'square metre'), ('LTR', 'litre'), ('MLT', 'millilitre'), ('MTQ', 'cubic metre')], max_length=3, verbose_name='unit')),
-                ('status', models.CharField(choices=[('available', 'Available'), ('quarantine', 'In quarantine'), ('blocked', 'Blocked'), ('depleted', 'Used up')], default='available', max_length=12, verbose_name='status')),
-                ('gtin', models.CharField(blank=True, help_text='Only if the product has one.', max_length=14, verbose_name='GTIN')),
-                ('origin', models.CharField(choices=[('virgin', 'Virgin material'), ('secondary', 'Secondary raw material (recycled, recovered)'), ('bio_based', 'Bio-based material'), ('produced', 'Made in the network')], max_length=10, verbose_name='origin')),
-                ('supplier', models.CharField(blank=True, max_length=200, verbose_name='supplier')),
-                ('collection_source', models.CharField(blank=True, help_text='Where the waste was collected: organisation, place, campaign.', max_length=300, verbose_name='collection source')),
-                ('composition', models.JSONField(blank=True, default=list, verbose_name='composition')),
-                ('contaminant_checks', models.JSONField(blank=True, default=list, verbose_name='contaminant checks')),
-                ('grade', models.CharField(blank=True, choices=[('A', 'A: clean, sorted, ready to use'), ('B', 'B: usable after preparation'), ('C', 'C: low grade, limited uses'), ('X', 'Rejected: not to be used')], max_length=1, verbose_name='grade')),
-                ('recycled_share', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='recycled content (%)')),
-                ('care_instructions', models.TextField(blank=True, verbose_name='care')),
-                ('repair_instructions', models.TextField(blank=True, verbose_name='repair')),
-                ('disposal_instructions', models.TextField(blank=True, verbose_name='end of life')),
-                ('passport_public', models.BooleanField(default=False, verbose_name='public passport')),
-                ('passport_fields', models.JSONField(blank=True, default=list, verbose_name='public passport content')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('certificates', models.ManyToManyField(blank=True, related_name='+', to='files.blob', verbose_name='certificates')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('custodian', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='held_lots', to='accounts.organization', verbose_name='custodian')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lots', to='designs.item')),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='owned_lots', to='accounts.organization', verbose_name='owner')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.site', verbose_name='site of origin in the network')),
-                ('work_order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='output_lots', to='orders.workorder', verbose_name='made by work order')),
-                ('receipt', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='lots', to='inventory.receipt')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="lot code")),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("C62", "piece"),
+                            ("SET", "set"),
+                            ("PR", "pair"),
+                            ("KGM", "kilogram"),
+                            ("GRM", "gram"),
+                            ("MTR", "metre"),
+                            ("MMT", "millimetre"),
+                            ("MTK", "square metre"),
+                            ("LTR", "litre"),
+                            ("MLT", "millilitre"),
+                            ("MTQ", "cubic metre"),
+                        ],
+                        max_length=3,
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("available", "Available"),
+                            ("quarantine", "In quarantine"),
+                            ("blocked", "Blocked"),
+                            ("depleted", "Used up"),
+                        ],
+                        default="available",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "gtin",
+                    models.CharField(
+                        blank=True,
+                        help_text="Only if the product has one.",
+                        max_length=14,
+                        verbose_name="GTIN",
+                    ),
+                ),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[
+                            ("virgin", "Virgin material"),
+                            ("secondary", "Secondary raw material (recycled, recovered)"),
+                            ("bio_based", "Bio-based material"),
+                            ("produced", "Made in the network"),
+                        ],
+                        max_length=10,
+                        verbose_name="origin",
+                    ),
+                ),
+                ("supplier", models.CharField(blank=True, max_length=200, verbose_name="supplier")),
+                (
+                    "collection_source",
+                    models.CharField(
+                        blank=True,
+                        help_text="Where the waste was collected: organisation, place, campaign.",
+                        max_length=300,
+                        verbose_name="collection source",
+                    ),
+                ),
+                (
+                    "composition",
+                    models.JSONField(blank=True, default=list, verbose_name="composition"),
+                ),
+                (
+                    "contaminant_checks",
+                    models.JSONField(blank=True, default=list, verbose_name="contaminant checks"),
+                ),
+                (
+                    "grade",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("A", "A: clean, sorted, ready to use"),
+                            ("B", "B: usable after preparation"),
+                            ("C", "C: low grade, limited uses"),
+                            ("X", "Rejected: not to be used"),
+                        ],
+                        max_length=1,
+                        verbose_name="grade",
+                    ),
+                ),
+                (
+                    "recycled_share",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=5,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="recycled content (%)",
+                    ),
+                ),
+                ("care_instructions", models.TextField(blank=True, verbose_name="care")),
+                ("repair_instructions", models.TextField(blank=True, verbose_name="repair")),
+                ("disposal_instructions", models.TextField(blank=True, verbose_name="end of life")),
+                (
+                    "passport_public",
+                    models.BooleanField(default=False, verbose_name="public passport"),
+                ),
+                (
+                    "passport_fields",
+                    models.JSONField(
+                        blank=True, default=list, verbose_name="public passport content"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "certificates",
+                    models.ManyToManyField(
+                        blank=True, related_name="+", to="files.blob", verbose_name="certificates"
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "custodian",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="held_lots",
+                        to="accounts.organization",
+                        verbose_name="custodian",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lots",
+                        to="designs.item",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_lots",
+                        to="accounts.organization",
+                        verbose_name="owner",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="network.site",
+                        verbose_name="site of origin in the network",
+                    ),
+                ),
+                (
+                    "work_order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="output_lots",
+                        to="orders.workorder",
+                        verbose_name="made by work order",
+                    ),
+                ),
+                (
+                    "receipt",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lots",
+                        to="inventory.receipt",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lot',
-                'verbose_name_plural': 'lots',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "lot",
+                "verbose_name_plural": "lots",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Reservation',
+            name="Reservation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.DecimalField(decimal_places=3, max_digits=14, verbose_name='quantity')),
-                ('state', models.CharField(choices=[('active', 'Reserved'), ('consumed', 'Consumed'), ('released', 'Released')], default='active', max_length=10, verbose_name='status')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.location')),
-                ('lot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reservations', to='inventory.lot')),
-                ('work_order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reservations', to='orders.workorder')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.DecimalField(decimal_places=3, max_digits=14, verbose_name="quantity"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("active", "Reserved"),
+                            ("consumed", "Consumed"),
+                            ("released", "Released"),
+                        ],
+                        default="active",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.location",
+                    ),
+                ),
+                (
+                    "lot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reservations",
+                        to="inventory.lot",
+                    ),
+                ),
+                (
+                    "work_order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reservations",
+                        to="orders.workorder",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reservation',
-                'ordering': ['-created_at'],
+                "verbose_name": "reservation",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='StockPool',
+            name="StockPool",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('description', models.CharField(blank=True, max_length=300, verbose_name='description')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('members', models.ManyToManyField(related_name='stock_pools', to='accounts.organization', verbose_name='members')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='custodied_pools', to='accounts.organization', verbose_name='custodian')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "description",
+                    models.CharField(blank=True, max_length=300, verbose_name="description"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        related_name="stock_pools",
+                        to="accounts.organization",
+                        verbose_name="members",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="custodied_pools",
+                        to="accounts.organization",
+                        verbose_name="custodian",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stock pool',
-                'verbose_name_plural': 'stock pools',
-                'ordering': ['name'],
+                "verbose_name": "stock pool",
+                "verbose_name_plural": "stock pools",
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='lot',
-            name='pool',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='lots', to='inventory.stockpool', verbose_name='stock pool'),
+            model_name="lot",
+            name="pool",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="lots",
+                to="inventory.stockpool",
+                verbose_name="stock pool",
+            ),
         ),
         migrations.CreateModel(
-            name='TraceEvent',
+            name="TraceEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('type', models.CharField(choices=[('ObjectEvent', 'Object event'), ('TransformationEvent', 'Transformation event'), ('AggregationEvent', 'Aggregation event')], max_length=20)),
-                ('action', models.CharField(blank=True, max_length=8)),
-                ('biz_step', models.CharField(choices=[('receiving', 'Receiving'), ('commissioning', 'Commissioning'), ('inspecting', 'Inspecting'), ('shipping', 'Shipping'), ('transforming', 'Transforming'), ('packing', 'Packing'), ('destroying', 'Scrapping'), ('consuming', 'Consuming')], max_length=14, verbose_name='step')),
-                ('disposition', models.CharField(blank=True, max_length=30)),
-                ('occurred_at', models.DateTimeField(verbose_name='when')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('destination_site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.site')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.organization')),
-                ('parent_lot', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.lot')),
-                ('receipt', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.receipt')),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.site')),
-                ('source_site', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.site')),
-                ('work_order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orders.workorder')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("ObjectEvent", "Object event"),
+                            ("TransformationEvent", "Transformation event"),
+                            ("AggregationEvent", "Aggregation event"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("action", models.CharField(blank=True, max_length=8)),
+                (
+                    "biz_step",
+                    models.CharField(
+                        choices=[
+                            ("receiving", "Receiving"),
+                            ("commissioning", "Commissioning"),
+                            ("inspecting", "Inspecting"),
+                            ("shipping", "Shipping"),
+                            ("transforming", "Transforming"),
+                            ("packing", "Packing"),
+                            ("destroying", "Scrapping"),
+                            ("consuming", "Consuming"),
+                        ],
+                        max_length=14,
+                        verbose_name="step",
+                    ),
+                ),
+                ("disposition", models.CharField(blank=True, max_length=30)),
+                ("occurred_at", models.DateTimeField(verbose_name="when")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                (
+                    "destination_site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="network.site",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "parent_lot",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.lot",
+                    ),
+                ),
+                (
+                    "receipt",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.receipt",
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="network.site",
+                    ),
+                ),
+                (
+                    "source_site",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="network.site",
+                    ),
+                ),
+                (
+                    "work_order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orders.workorder",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'traceability event',
-                'verbose_name_plural': 'traceability events',
-                'ordering': ['occurred_at', 'pk'],
+                "verbose_name": "traceability event",
+                "verbose_name_plural": "traceability events",
+                "ordering": ["occurred_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='LotLink',
+            name="LotLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.DecimalField(blank=True, decimal_places=3, max_digits=14, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('child', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='parent_links', to='inventory.lot')),
-                ('parent', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='child_links', to='inventory.lot')),
-                ('event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='links', to='inventory.traceevent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.DecimalField(blank=True, decimal_places=3, max_digits=14, null=True),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "child",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="parent_links",
+                        to="inventory.lot",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="child_links",
+                        to="inventory.lot",
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="links",
+                        to="inventory.traceevent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lot genealogy link',
+                "verbose_name": "lot genealogy link",
             },
         ),
         migrations.CreateModel(
-            name='TraceEventLot',
+            name="TraceEventLot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('object', 'Concerned lot'), ('input', 'Input'), ('output', 'Output'), ('child', 'Packed lot')], max_length=6)),
-                ('quantity', models.DecimalField(blank=True, decimal_places=3, max_digits=14, null=True)),
-                ('unit', models.CharField(blank=True, choices=[('C62', 'piece'), ('SET', 'set'), ('PR', 'pair'), ('KGM', 'kilogram'), ('GRM', 'gram'), ('MTR', 'metre'), ('MMT', 'millimetre'), ('MTK', 'square metre'), ('LTR', 'litre'), ('MLT', 'millilitre'), ('MTQ', 'cubic metre')], max_length=3)),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lots', to='inventory.traceevent')),
-                ('lot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='event_roles', to='inventory.lot')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("object", "Concerned lot"),
+                            ("input", "Input"),
+                            ("output", "Output"),
+                            ("child", "Packed lot"),
+                        ],
+                        max_length=6,
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.DecimalField(blank=True, decimal_places=3, max_digits=14, null=True),
+                ),
+                (
+                    "unit",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("C62", "piece"),
+                            ("SET", "set"),
+                            ("PR", "pair"),
+                            ("KGM", "kilogram"),
+                            ("GRM", "gram"),
+                            ("MTR", "metre"),
+                            ("MMT", "millimetre"),
+                            ("MTK", "square metre"),
+                            ("LTR", "litre"),
+                            ("MLT", "millilitre"),
+                            ("MTQ", "cubic metre"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lots",
+                        to="inventory.traceevent",
+                    ),
+                ),
+                (
+                    "lot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="event_roles",
+                        to="inventory.lot",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='Transfer',
+            name="Transfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=30, unique=True, verbose_name='reference')),
-                ('state', models.CharField(choices=[('prepared', 'Being prepared'), ('shipped', 'On its way'), ('received', 'Received'), ('cancelled', 'Cancelled')], default='prepared', max_length=10, verbose_name='status')),
-                ('carrier', models.CharField(blank=True, max_length=120, verbose_name='carrier')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('shipped_at', models.DateTimeField(blank=True, null=True, verbose_name='shipped')),
-                ('received_at', models.DateTimeField(blank=True, null=True, verbose_name='received')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('from_location', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.location')),
-                ('from_site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='outgoing_transfers', to='network.site')),
-                ('received_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('to_location', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.location')),
-                ('to_site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incoming_transfers', to='network.site')),
-                ('work_order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='orders.workorder')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(max_length=30, unique=True, verbose_name="reference"),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("prepared", "Being prepared"),
+                            ("shipped", "On its way"),
+                            ("received", "Received"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="prepared",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("carrier", models.CharField(blank=True, max_length=120, verbose_name="carrier")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("shipped_at", models.DateTimeField(blank=True, null=True, verbose_name="shipped")),
+                (
+                    "received_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="received"),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "from_location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.location",
+                    ),
+                ),
+                (
+                    "from_site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="outgoing_transfers",
+                        to="network.site",
+                    ),
+                ),
+                (
+                    "received_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "to_location",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.location",
+                    ),
+                ),
+                (
+                    "to_site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incoming_transfers",
+                        to="network.site",
+                    ),
+                ),
+                (
+                    "work_order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="orders.workorder",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'transfer',
-                'verbose_name_plural': 'transfers',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "transfer",
+                "verbose_name_plural": "transfers",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='traceevent',
-            name='transfer',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.transfer'),
+            model_name="traceevent",
+            name="transfer",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="inventory.transfer",
+            ),
         ),
         migrations.CreateModel(
-            name='StockEntry',
+            name="StockEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('receipt', 'Received'), ('production', 'Produced'), ('consumption', 'Consumed'), ('scrap', 'Scrapped'), ('move', 'Moved'), ('shipment', 'Shipped to another site'), ('transfer_in', 'Received from another site'), ('adjustment', 'Inventory adjustment')], max_length=12, verbose_name='movement')),
-                ('quantity', models.DecimalField(decimal_places=3, max_digits=14, verbose_name='quantity')),
-                ('reason', models.CharField(blank=True, max_length=200, verbose_name='reason')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded')),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='inventory.location')),
-                ('lot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='inventory.lot')),
-                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='network.site')),
-                ('work_order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orders.workorder')),
-                ('event', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='inventory.traceevent')),
-                ('transfer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.transfer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("receipt", "Received"),
+                            ("production", "Produced"),
+                            ("consumption", "Consumed"),
+                            ("scrap", "Scrapped"),
+                            ("move", "Moved"),
+                            ("shipment", "Shipped to another site"),
+                            ("transfer_in", "Received from another site"),
+                            ("adjustment", "Inventory adjustment"),
+                        ],
+                        max_length=12,
+                        verbose_name="movement",
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.DecimalField(decimal_places=3, max_digits=14, verbose_name="quantity"),
+                ),
+                ("reason", models.CharField(blank=True, max_length=200, verbose_name="reason")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True, verbose_name="recorded")),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="inventory.location",
+                    ),
+                ),
+                (
+                    "lot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="inventory.lot",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="network.site",
+                    ),
+                ),
+                (
+                    "work_order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="orders.workorder",
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="inventory.traceevent",
+                    ),
+                ),
+                (
+                    "transfer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.transfer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stock movement',
-                'verbose_name_plural': 'stock movements',
-                'ordering': ['-recorded_at', '-pk'],
+                "verbose_name": "stock movement",
+                "verbose_name_plural": "stock movements",
+                "ordering": ["-recorded_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='TransferLine',
+            name="TransferLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.DecimalField(decimal_places=3, max_digits=14, verbose_name='quantity shipped')),
-                ('received_quantity', models.DecimalField(blank=True, decimal_places=3, max_digits=14, null=True, verbose_name='quantity received')),
-                ('discrepancy', models.CharField(blank=True, max_length=300, verbose_name='discrepancy')),
-                ('lot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.lot')),
-                ('transfer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='inventory.transfer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.DecimalField(
+                        decimal_places=3, max_digits=14, verbose_name="quantity shipped"
+                    ),
+                ),
+                (
+                    "received_quantity",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=3,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="quantity received",
+                    ),
+                ),
+                (
+                    "discrepancy",
+                    models.CharField(blank=True, max_length=300, verbose_name="discrepancy"),
+                ),
+                (
+                    "lot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.lot",
+                    ),
+                ),
+                (
+                    "transfer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="inventory.transfer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'transfer line',
-                'ordering': ['pk'],
+                "verbose_name": "transfer line",
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='ItemConversion',
+            name="ItemConversion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_unit', models.CharField(choices=[('C62', 'piece'), ('SET', 'set'), ('PR', 'pair'), ('KGM', 'kilogram'), ('GRM', 'gram'), ('MTR', 'metre'), ('MMT', 'millimetre'), ('MTK', 'square metre'), ('LTR', 'litre'), ('MLT', 'millilitre'), ('MTQ', 'cubic metre')], max_length=3, verbose_name='from')),
-                ('to_unit', models.CharField(choices=[('C62', 'piece'), ('SET', 'set'), ('PR', 'pair'), ('KGM', 'kilogram'), ('GRM', 'gram'), ('MTR', 'metre'), ('MMT', 'millimetre'), ('MTK', 'square metre'), ('LTR', 'litre'), ('MLT', 'millilitre'), ('MTQ', 'cubic metre')], max_length=3, verbose_name='to')),
-                ('factor', models.DecimalField(decimal_places=6, max_digits=14, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='factor')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conversions', to='designs.item')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_unit",
+                    models.CharField(
+                        choices=[
+                            ("C62", "piece"),
+                            ("SET", "set"),
+                            ("PR", "pair"),
+                            ("KGM", "kilogram"),
+                            ("GRM", "gram"),
+                            ("MTR", "metre"),
+                            ("MMT", "millimetre"),
+                            ("MTK", "square metre"),
+                            ("LTR", "litre"),
+                            ("MLT", "millilitre"),
+                            ("MTQ", "cubic metre"),
+                        ],
+                        max_length=3,
+                        verbose_name="from",
+                    ),
+                ),
+                (
+                    "to_unit",
+                    models.CharField(
+                        choices=[
+                            ("C62", "piece"),
+                            ("SET", "set"),
+                            ("PR", "pair"),
+                            ("KGM", "kilogram"),
+                            ("GRM", "gram"),
+                            ("MTR", "metre"),
+                            ("MMT", "millimetre"),
+                            ("MTK", "square metre"),
+                            ("LTR", "litre"),
+                            ("MLT", "millilitre"),
+                            ("MTQ", "cubic metre"),
+                        ],
+                        max_length=3,
+                        verbose_name="to",
+                    ),
+                ),
+                (
+                    "factor",
+                    models.DecimalField(
+                        decimal_places=6,
+                        max_digits=14,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="factor",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conversions",
+                        to="designs.item",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'unit conversion',
-                'constraints': [models.UniqueConstraint(fields=('item', 'from_unit', 'to_unit'), name='item_conversion_unique'), models.CheckConstraint(condition=models.Q(('factor__gt', 0)), name='item_conversion_positive')],
+                "verbose_name": "unit conversion",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("item", "from_unit", "to_unit"), name="item_conversion_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("factor__gt", 0)), name="item_conversion_positive"
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='location',
-            constraint=models.UniqueConstraint(fields=('site', 'code'), name='location_code_unique_per_site', violation_error_message='This site already has a location with this code.'),
+            model_name="location",
+            constraint=models.UniqueConstraint(
+                fields=("site", "code"),
+                name="location_code_unique_per_site",
+                violation_error_message="This site already has a location with this code.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reservation',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='reservation_positive'),
+            model_name="reservation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="reservation_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='lot',
-            index=models.Index(fields=['owner', 'status'], name='inventory_l_owner_i_62db87_idx'),
+            model_name="lot",
+            index=models.Index(fields=["owner", "status"], name="inventory_l_owner_i_62db87_idx"),
         ),
         migrations.AddIndex(
-            model_name='lot',
-            index=models.Index(fields=['gtin'], name='inventory_l_gtin_b047a1_idx'),
+            model_name="lot",
+            index=models.Index(fields=["gtin"], name="inventory_l_gtin_b047a1_idx"),
         ),
         migrations.AddIndex(
-            model_name='lotlink',
-            index=models.Index(fields=['parent', 'child'], name='lotlink_down'),
+            model_name="lotlink",
+            index=models.Index(fields=["parent", "child"], name="lotlink_down"),
         ),
         migrations.AddIndex(
-            model_name='lotlink',
-            index=models.Index(fields=['child', 'parent'], name='lotlink_up'),
+            model_name="lotlink",
+            index=models.Index(fields=["child", "parent"], name="lotlink_up"),
         ),
         migrations.AddConstraint(
-            model_name='lotlink',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('child')), _negated=True), name='lotlink_no_self'),
+            model_name="lotlink",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("child")), _negated=True),
+                name="lotlink_no_self",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lotlink',
-            constraint=models.UniqueConstraint(fields=('parent', 'child'), name='lotlink_once'),
+            model_name="lotlink",
+            constraint=models.UniqueConstraint(fields=("parent", "child"), name="lotlink_once"),
         ),
         migrations.AddIndex(
-            model_name='traceeventlot',
-            index=models.Index(fields=['lot', 'role'], name='inventory_t_lot_id_c7d8da_idx'),
+            model_name="traceeventlot",
+            index=models.Index(fields=["lot", "role"], name="inventory_t_lot_id_c7d8da_idx"),
         ),
         migrations.AddIndex(
-            model_name='traceevent',
-            index=models.Index(fields=['occurred_at'], name='inventory_t_occurre_cea6da_idx'),
+            model_name="traceevent",
+            index=models.Index(fields=["occurred_at"], name="inventory_t_occurre_cea6da_idx"),
         ),
         migrations.AddIndex(
-            model_name='stockentry',
-            index=models.Index(fields=['site', 'lot', 'location', 'quantity'], name='entry_site_onhand'),
+            model_name="stockentry",
+            index=models.Index(
+                fields=["site", "lot", "location", "quantity"], name="entry_site_onhand"
+            ),
         ),
         migrations.AddIndex(
-            model_name='stockentry',
-            index=models.Index(fields=['lot', 'location'], name='entry_lot_location'),
+            model_name="stockentry",
+            index=models.Index(fields=["lot", "location"], name="entry_lot_location"),
         ),
         migrations.AddConstraint(
-            model_name='stockentry',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity', 0), _negated=True), name='entry_not_zero'),
+            model_name="stockentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity", 0), _negated=True), name="entry_not_zero"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transferline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='transfer_line_positive'),
+            model_name="transferline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gt", 0)), name="transfer_line_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transferline',
-            constraint=models.UniqueConstraint(fields=('transfer', 'lot'), name='transfer_line_lot_once'),
+            model_name="transferline",
+            constraint=models.UniqueConstraint(
+                fields=("transfer", "lot"), name="transfer_line_lot_once"
+            ),
         ),
     ]

@@ -6,104 +6,342 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('files', '0001_initial'),
-        ('inventory', '0001_initial'),
-        ('orders', '0001_initial'),
+        ("files", "0001_initial"),
+        ("inventory", "0001_initial"),
+        ("orders", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Run',
+            name="Run",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('running', 'Running'), ('paused', 'Paused'), ('finished', 'Finished')], max_length=10, verbose_name='status')),
-                ('started_at', models.DateTimeField(verbose_name='started')),
-                ('running_since', models.DateTimeField(blank=True, null=True)),
-                ('worked_seconds', models.PositiveIntegerField(default=0, verbose_name='time worked (s)')),
-                ('extra_minutes', models.PositiveIntegerField(default=0, verbose_name='time added by hand (min)')),
-                ('good_quantity', models.DecimalField(decimal_places=3, default=0, max_digits=14, verbose_name='good')),
-                ('scrap_quantity', models.DecimalField(decimal_places=3, default=0, max_digits=14, verbose_name='scrap')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('version', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('work_order', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='run', to='orders.workorder')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("paused", "Paused"),
+                            ("finished", "Finished"),
+                        ],
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("started_at", models.DateTimeField(verbose_name="started")),
+                ("running_since", models.DateTimeField(blank=True, null=True)),
+                (
+                    "worked_seconds",
+                    models.PositiveIntegerField(default=0, verbose_name="time worked (s)"),
+                ),
+                (
+                    "extra_minutes",
+                    models.PositiveIntegerField(default=0, verbose_name="time added by hand (min)"),
+                ),
+                (
+                    "good_quantity",
+                    models.DecimalField(
+                        decimal_places=3, default=0, max_digits=14, verbose_name="good"
+                    ),
+                ),
+                (
+                    "scrap_quantity",
+                    models.DecimalField(
+                        decimal_places=3, default=0, max_digits=14, verbose_name="scrap"
+                    ),
+                ),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished"),
+                ),
+                ("version", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "work_order",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="run",
+                        to="orders.workorder",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'work order run',
+                "verbose_name": "work order run",
             },
         ),
         migrations.CreateModel(
-            name='RunEvent',
+            name="RunEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('start', 'Started'), ('pause', 'Paused'), ('resume', 'Resumed'), ('finish', 'Finished')], max_length=8)),
-                ('reason', models.CharField(blank=True, choices=[('break', 'Break or end of shift'), ('material', 'Waiting for material'), ('machine', 'Machine problem'), ('quality', 'Quality problem'), ('other', 'Other')], max_length=10, verbose_name='reason')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('at', models.DateTimeField()),
-                ('by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='production.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("start", "Started"),
+                            ("pause", "Paused"),
+                            ("resume", "Resumed"),
+                            ("finish", "Finished"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("break", "Break or end of shift"),
+                            ("material", "Waiting for material"),
+                            ("machine", "Machine problem"),
+                            ("quality", "Quality problem"),
+                            ("other", "Other"),
+                        ],
+                        max_length=10,
+                        verbose_name="reason",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("at", models.DateTimeField()),
+                (
+                    "by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="production.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'pk'],
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='WorkPhoto',
+            name="WorkPhoto",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('caption', models.CharField(blank=True, max_length=200, verbose_name='caption')),
-                ('taken_at', models.DateTimeField(auto_now_add=True)),
-                ('blob', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='files.blob')),
-                ('taken_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('work_order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='orders.workorder')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("caption", models.CharField(blank=True, max_length=200, verbose_name="caption")),
+                ("taken_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "blob",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="files.blob",
+                    ),
+                ),
+                (
+                    "taken_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "work_order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to="orders.workorder",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['taken_at', 'pk'],
+                "ordering": ["taken_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Consumption',
+            name="Consumption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.DecimalField(decimal_places=3, max_digits=14, verbose_name='quantity')),
-                ('unit', models.CharField(choices=[('C62', 'piece'), ('SET', 'set'), ('PR', 'pair'), ('KGM', 'kilogram'), ('GRM', 'gram'), ('MTR', 'metre'), ('MMT', 'millimetre'), ('MTK', 'square metre'), ('LTR', 'litre'), ('MLT', 'millilitre'), ('MTQ', 'cubic metre')], max_length=3, verbose_name='unit')),
-                ('scanned', models.BooleanField(default=False, verbose_name='scanned')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('entry', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='consumption', to='inventory.stockentry')),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.location')),
-                ('lot', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.lot')),
-                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('work_order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='consumptions', to='orders.workorder')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "quantity",
+                    models.DecimalField(decimal_places=3, max_digits=14, verbose_name="quantity"),
+                ),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[
+                            ("C62", "piece"),
+                            ("SET", "set"),
+                            ("PR", "pair"),
+                            ("KGM", "kilogram"),
+                            ("GRM", "gram"),
+                            ("MTR", "metre"),
+                            ("MMT", "millimetre"),
+                            ("MTK", "square metre"),
+                            ("LTR", "litre"),
+                            ("MLT", "millilitre"),
+                            ("MTQ", "cubic metre"),
+                        ],
+                        max_length=3,
+                        verbose_name="unit",
+                    ),
+                ),
+                ("scanned", models.BooleanField(default=False, verbose_name="scanned")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "entry",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consumption",
+                        to="inventory.stockentry",
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.location",
+                    ),
+                ),
+                (
+                    "lot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="inventory.lot",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "work_order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="consumptions",
+                        to="orders.workorder",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['recorded_at', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('quantity__gt', 0)), name='consumption_positive')],
+                "ordering": ["recorded_at", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("quantity__gt", 0)), name="consumption_positive"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OutputRecord',
+            name="OutputRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('good', models.DecimalField(decimal_places=3, default=0, max_digits=14, verbose_name='good')),
-                ('scrap', models.DecimalField(decimal_places=3, default=0, max_digits=14, verbose_name='scrap')),
-                ('scrap_reason', models.CharField(blank=True, choices=[('material', 'Defective material'), ('setup', 'Set-up or first parts'), ('machine', 'Machine fault'), ('operator', 'Handling error'), ('tolerance', 'Out of tolerance'), ('other', 'Other')], max_length=10, verbose_name='scrap reason')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('recorded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('work_order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='output_records', to='orders.workorder')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "good",
+                    models.DecimalField(
+                        decimal_places=3, default=0, max_digits=14, verbose_name="good"
+                    ),
+                ),
+                (
+                    "scrap",
+                    models.DecimalField(
+                        decimal_places=3, default=0, max_digits=14, verbose_name="scrap"
+                    ),
+                ),
+                (
+                    "scrap_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("material", "Defective material"),
+                            ("setup", "Set-up or first parts"),
+                            ("machine", "Machine fault"),
+                            ("operator", "Handling error"),
+                            ("tolerance", "Out of tolerance"),
+                            ("other", "Other"),
+                        ],
+                        max_length=10,
+                        verbose_name="scrap reason",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "work_order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="output_records",
+                        to="orders.workorder",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['recorded_at', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('good__gte', 0), ('scrap__gte', 0)), name='output_not_negative'), models.CheckConstraint(condition=models.Q(('scrap', 0), models.Q(('scrap_reason', ''), _negated=True), _connector='OR'), name='output_scrap_has_reason')],
+                "ordering": ["recorded_at", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("good__gte", 0), ("scrap__gte", 0)),
+                        name="output_not_negative",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("scrap", 0),
+                            models.Q(("scrap_reason", ""), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="output_scrap_has_reason",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='run',
-            index=models.Index(fields=['updated_at'], name='production__updated_ed605d_idx'),
+            model_name="run",
+            index=models.Index(fields=["updated_at"], name="production__updated_ed605d_idx"),
         ),
     ]
