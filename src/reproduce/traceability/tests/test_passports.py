@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from reproduce.inventory import services as stock
 from reproduce.traceability.tests.conftest import GTIN
@@ -58,7 +59,8 @@ def test_missing_data_is_said_to_be_missing(chain, world, client_for):
     assert data["care"]["known"] is False
     assert set(data["missing"]) >= {"care", "design"}
     assert data["workshops"]["known"] is True  # lab Y made the sheets inside
-    page = client_for(None).get(reverse("traceability:passport", args=["BOX-001"]))
+    with translation.override("en"):
+        page = client_for(None).get(reverse("traceability:passport", args=["BOX-001"]))
     assert "No care instructions given." in page.content.decode()
 
 
@@ -76,9 +78,10 @@ def test_a_private_passport_answers_404_to_anyone_but_its_owner(chain, world, cl
     assert "SHEETS" not in foreign.content.decode().replace("SHEETS-001", "")
     # Its owner too: the owner previews every part on the passport settings page.
     assert client_for(world.y.manager).get(API.format("SHEETS-001")).status_code == 404
-    settings_page = client_for(world.y.manager).get(
-        reverse("traceability:passport_settings", args=["SHEETS-001"])
-    )
+    with translation.override("en"):
+        settings_page = client_for(world.y.manager).get(
+            reverse("traceability:passport_settings", args=["SHEETS-001"])
+        )
     assert settings_page.status_code == 200
     assert "not public" in settings_page.content.decode()
 

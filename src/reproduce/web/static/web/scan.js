@@ -5,6 +5,12 @@
  * frame with the browser's BarcodeDetector when it has one, else with jsQR (vendored), and
  * puts the code in the field. A label's QR code holds a URL (…/01/<gtin>/10/<lot> or
  * …/lot/<code>): the server reads the lot code out of either, so the text goes in as is.
+ * With ``data-scan-submit`` on the root, the form is sent as soon as a code is read (the
+ * trace search); otherwise the quantity field gets the focus (consuming a lot).
+ *
+ * Markup: a root with data-scan-target (the field's id) and the messages data-scan-starting,
+ * -aim, -found, -denied; inside it [data-scan-start], [data-scan-box] holding a <video> and
+ * [data-scan-stop], and [data-scan-status]. Load vendor/jsqr/jsQR.js before this file.
  */
 (function () {
   "use strict";
@@ -46,6 +52,7 @@
       if (scanned) scanned.value = "on";
       stop();
       say(root.getAttribute("data-scan-found"));
+      if (root.hasAttribute("data-scan-submit")) { root.closest("form").submit(); return; }
       var quantity = root.closest("form").querySelector("[name=quantity]");
       (quantity || field).focus();
     }
