@@ -36,6 +36,7 @@ from reproduce.inventory.models import (
     Lot,
     Reservation,
     ReservationState,
+    StockBalance,
     StockEntry,
     Transfer,
 )
@@ -69,8 +70,7 @@ from reproduce.inventory.schemas import (
     reservation_out,
     transfer_out,
 )
-from reproduce.inventory.services import LotInput
-from reproduce.inventory.views import (
+from reproduce.inventory.selectors import (
     balances,
     lot_for,
     my_lots,
@@ -78,6 +78,7 @@ from reproduce.inventory.views import (
     stock_rows,
     visible_lot,
 )
+from reproduce.inventory.services import LotInput
 from reproduce.network.models import Site
 from reproduce.orders.models import WorkOrder, WorkOrderState
 
@@ -592,7 +593,7 @@ def site_stock(request: HttpRequest, site_id: int, page: Query[PageParams]) -> d
     out). At your own sites: every lot; at another site: only your lots and your pools'."""
     actor = require_authenticated(request)
     site = get_visible_or_404(Site, actor, pk=site_id)
-    entries = StockEntry.objects.unscoped("stock of a site, narrowed below").filter(site=site)
+    entries = StockBalance.objects.unscoped("stock of a site, narrowed below").filter(site=site)
     if site.organization_id not in actor.organization_ids:
         entries = entries.filter(lot__in=my_lots(actor).values("pk"))
     rows, count = page_of(balances(entries), page)

@@ -415,11 +415,9 @@ def update_location(
 
 def _balances(*, location: Location) -> list[dict[str, Any]]:
     return list(
-        StockEntry.objects.unscoped("stock of a location the caller manages")
+        StockBalance.objects.unscoped("stock of a location the caller manages")
         .filter(location=location)
-        .values("lot")
-        .annotate(quantity=Sum("quantity"))
-        .order_by()
+        .values("lot", "quantity")
     )
 
 

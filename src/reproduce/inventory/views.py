@@ -15,7 +15,6 @@ shipping carry a one-time form token: a double click creates one receipt, one tr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +33,7 @@ from django.views.decorators.http import require_POST
 
 from reproduce.accounts.models import Organization
 from reproduce.core.actor import Actor
-from reproduce.core.permissions import NetworkRoleName, access, has_perm
+from reproduce.core.permissions import access, has_perm
 from reproduce.designs.edit_views import number, run_once, show_refusal
 from reproduce.designs.models import UNIT_SYMBOLS, Item
 from reproduce.files.errors import FileRejected
@@ -72,12 +71,23 @@ from reproduce.inventory.models import (
     Lot,
     Receipt,
     Reservation,
-    ReservationState,
+    StockBalance,
     StockEntry,
     StockPool,
     TraceEvent,
     Transfer,
     TransferState,
+)
+from reproduce.inventory.selectors import (
+    StockRow,
+    acting_orgs,
+    balances,
+    lot_for,
+    my_lots,
+    my_pools,
+    stock_balances,
+    stock_rows,
+    visible_lot,
 )
 from reproduce.inventory.services import FIXED_CONVERSIONS, MILLI, InventoryError, LotInput
 from reproduce.network.manage_forms import organizations_where
@@ -179,98 +189,6 @@ def _refuse_on(form: Any, exc: ValidationError, fields: dict[str, str]) -> None:
 # ---------------------------------------------------------------- reads
 
 
-def my_lots(actor: Actor) -> QuerySet[Lot]:
-    """Lots the actor's organisations own, hold, or share through a pool (not the whole
-    network a coordinator may read: these pages are the workshop's own stock)."""
-    orgs = list(actor.organization_ids)
-    member = StockPool.members.through.objects.filter(
-        stockpool=OuterRef("pool"), organization__in=orgs
-    )
-    return Lot.objects.unscoped("lots of the actor's organisations, filtered here").filter(
-        Q(owner__in=orgs) | Q(custodian__in=orgs) | Q(Exists(member))
-    )
-
-
-def stock_entries(actor: Actor) -> QuerySet[StockEntry]:
-    """Ledger entries at the actor's sites, and of lots the actor's organisations may use."""
-    orgs = list(actor.organization_ids)
-    return StockEntry.objects.unscoped("the actor's sites and lots, filtered here").filter(
-        Q(site__organization__in=orgs) | Q(lot__in=my_lots(actor).values("pk"))
-    )
-
-
-def balances(entries: QuerySet[StockEntry]) -> QuerySet[Any]:
-    """On hand per lot and location: the sum of the ledger, zero balances left out."""
-    return (
-        entries.values("lot", "location")
-        .annotate(quantity=Sum("quantity"))
-        .exclude(quantity=0)
-        .order_by("location__site__name", "location__code", "lot__code")
-    )
-
-
-@dataclass
-class StockRow:
-    lot: Lot
-    location: Location
-    quantity: Decimal
-    reserved: Decimal
-
-    @property
-    def free(self) -> Decimal:
-        return self.quantity - self.reserved
-
-    @property
-    def unit(self) -> str:
-        return symbol(self.lot.unit)
-
-
-def stock_rows(rows: list[dict[str, Any]]) -> list[StockRow]:
-    """The balances of one page, with their lots, locations and reservations (3 queries)."""
-    lot_ids = {r["lot"] for r in rows}
-    location_ids = {r["location"] for r in rows}
-    lots = Lot.objects.unscoped("lots of balances the caller may read").select_related(
-        "item", "owner", "custodian", "pool"
-    )
-    lots_by_id = lots.in_bulk(lot_ids)
-    locations = Location.objects.unscoped("locations of those balances").select_related("site")
-    locations_by_id = locations.in_bulk(location_ids)
-    reserved = {
-        (r["lot"], r["location"]): r["total"]
-        for r in Reservation.objects.unscoped("reservations of those balances")
-        .filter(lot__in=lot_ids, location__in=location_ids, state=ReservationState.ACTIVE)
-        .values("lot", "location")
-        .annotate(total=Sum("quantity"))
-        .order_by()
-    }
-    return [
-        StockRow(
-            lot=lots_by_id[r["lot"]],
-            location=locations_by_id[r["location"]],
-            quantity=qty(r["quantity"]) or Decimal(0),
-            reserved=qty(reserved.get((r["lot"], r["location"]), Decimal(0))) or Decimal(0),
-        )
-        for r in rows
-    ]
-
-
-def _item_totals(entries: QuerySet[StockEntry]) -> list[dict[str, Any]]:
-    rows = (
-        entries.values("lot__item", "lot__item__name", "lot__unit")
-        .annotate(quantity=Sum("quantity"))
-        .exclude(quantity=0)
-        .order_by("lot__item__name", "lot__unit")
-    )
-    return [
-        {
-            "name": r["lot__item__name"],
-            "quantity": qty(r["quantity"]),
-            "unit": symbol(r["lot__unit"]),
-        }
-        for r in rows
-    ]
-
-
 # ---------------------------------------------------------------- the stock home
 
 
@@ -285,7 +203,7 @@ def home(request: HttpRequest) -> HttpResponse:
         pk__in=my_lots(actor).values("item")
     )
     form = StockFilterForm(request.GET or None, sites=sites, items=items.order_by("name"))
-    entries = stock_entries(actor)
+    entries = stock_balances(actor)
     filters = form.cleaned_data if form.is_valid() else {}
     if filters.get("site"):
         entries = entries.filter(site=filters["site"])
@@ -305,7 +223,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "rows": stock_rows(list(page.object_list)),
-            "totals": _item_totals(entries),
+            "totals": [{**t, "unit": symbol(t["unit"])} for t in selectors.item_totals(entries)],
             "query": query.urlencode(),
             "filtered": any(filters.values()),
             "can_receive": bool(organizations_where(actor, "stock.receive")),
@@ -430,16 +348,6 @@ def _require(actor: Actor, perm: str, organization_id: int) -> None:
 
 
 # ---------------------------------------------------------------- pools
-
-
-def my_pools(actor: Actor) -> QuerySet[StockPool]:
-    orgs = list(actor.organization_ids)
-    member = StockPool.members.through.objects.filter(
-        stockpool=OuterRef("pk"), organization__in=orgs
-    )
-    return StockPool.objects.unscoped("pools the actor's organisations keep or belong to").filter(
-        Q(organization__in=orgs) | Q(Exists(member))
-    )
 
 
 @access("member")
@@ -804,45 +712,6 @@ def receipt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------- one lot
 
 
-LOT_RELATED = ("item", "owner", "custodian", "pool", "receipt", "work_order", "site")
-
-
-def visible_lot(actor: Actor, code: str, *, shared: bool = True) -> Lot:
-    """The lot if the actor may see it (owner, custodian, pool member, coordinator); 404
-    otherwise, whether it exists or not. ``shared=False`` leaves out the lots the actor sees
-    only as a pool member (acts that belong to the owner or the custodian)."""
-    lots = Lot.objects.visible_to(actor)
-    if not shared and not actor.has_network_role(NetworkRoleName.COORDINATOR):
-        orgs = list(actor.organization_ids)
-        lots = lots.filter(Q(owner__in=orgs) | Q(custodian__in=orgs))
-    lot = lots.select_related(*LOT_RELATED).filter(code=code).first()
-    if lot is None:
-        raise Http404
-    return lot  # type: ignore[no-any-return]
-
-
-def _acting_orgs(actor: Actor, lot: Lot, perm: str) -> list[int]:
-    """The actor's organisations related to the lot (owner, custodian, pool member) in
-    which they hold ``perm``."""
-    related = {lot.owner_id, lot.custodian_id}
-    if lot.pool_id is not None:
-        related |= set(
-            StockPool.members.through.objects.filter(
-                stockpool_id=lot.pool_id, organization_id__in=list(actor.organization_ids)
-            ).values_list("organization_id", flat=True)
-        )
-    return [o for o in actor.organization_ids if o in related and has_perm(actor, perm, o)]
-
-
-def lot_for(actor: Actor, code: str, perm: str, *, shared: bool = True) -> Lot:
-    """A lot to act on: 404 if not visible, 403 without ``perm`` in an organisation that owns,
-    holds or (``shared``) shares it."""
-    lot = visible_lot(actor, code, shared=shared)
-    if not _acting_orgs(actor, lot, perm):
-        raise PermissionDenied(_("You do not have the permission to do this."))
-    return lot
-
-
 def _where(lot: Lot) -> list[dict[str, Any]]:
     """Where the lot is now: locations with a balance (positive first)."""
     rows = selectors.lot_on_hand(lot)
@@ -881,9 +750,9 @@ def _unit_choices(lot: Lot) -> list[tuple[str, str]]:
 
 def _lot_actions(actor: Actor, lot: Lot) -> dict[str, bool]:
     return {
-        "move": bool(_acting_orgs(actor, lot, "stock.move")),
-        "receive": bool(_acting_orgs(actor, lot, "stock.receive")),
-        "manage": bool(_acting_orgs(actor, lot, "stock.manage")),
+        "move": bool(acting_orgs(actor, lot, "stock.move")),
+        "receive": bool(acting_orgs(actor, lot, "stock.receive")),
+        "manage": bool(acting_orgs(actor, lot, "stock.manage")),
     }
 
 
@@ -947,7 +816,7 @@ def certificate(request: HttpRequest, code: str) -> HttpResponseBase:
             {
                 "lot": obj,
                 "certificates": blobs,
-                "can_add": bool(_acting_orgs(_actor(request), obj, "stock.receive")),
+                "can_add": bool(acting_orgs(_actor(request), obj, "stock.receive")),
             },
         )
     try:
@@ -1293,10 +1162,10 @@ def _ship_choices(actor: Actor) -> dict[str, Any]:
 
 
 def _datalist(actor: Actor, orgs: list[int]) -> list[StockRow]:
-    entries = StockEntry.objects.unscoped("stock at the actor's sites").filter(
-        site__organization__in=orgs
+    rows = StockBalance.objects.unscoped("stock at the actor's sites").filter(
+        site__organization__in=orgs, quantity__gt=0
     )
-    return stock_rows(list(balances(entries).filter(quantity__gt=0)[:300]))
+    return stock_rows(list(balances(rows)[:300]))
 
 
 @access("member", perm="stock.move")
