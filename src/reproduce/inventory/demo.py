@@ -311,7 +311,7 @@ class _Demo:
                 "post-consommation en lin et coton, sans fibre vierge.",
             },
             number="1.0",
-            visibility="network",
+            visibility="public",
             is_demo=True,
         )
         version = design.versions.get()
