@@ -248,7 +248,8 @@ def _recall_csv(found: selectors.Recall) -> HttpResponse:
 
 
 def _label_options(request: HttpRequest) -> tuple[labels.Sheet, int, int]:
-    form = LabelForm(request.GET)
+    # A field left out of the address keeps its default (?copies=3 alone is fine).
+    form = LabelForm({"sheet": labels.DEFAULT_SHEET, "copies": 1, "start": 1, **request.GET.dict()})
     if form.is_valid():
         data = form.cleaned_data
         return labels.SHEETS[data["sheet"]], data["copies"], data["start"]

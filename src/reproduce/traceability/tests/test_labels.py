@@ -94,3 +94,12 @@ def test_only_the_holders_print_labels(chain, world, client_for):
     assert client_for(world.z.operator).get(url).status_code == 404
     assert client_for(world.coordinator).get(url).status_code == 403
     assert client_for(None).get(url).status_code == 302
+
+
+def test_options_left_out_of_the_address_keep_their_defaults(rf):
+    from reproduce.traceability.views import _label_options
+
+    sheet, copies, start = _label_options(rf.get("/", {"copies": "3"}))
+    assert (sheet.code, copies, start) == (labels.DEFAULT_SHEET, 3, 1)
+    sheet, copies, start = _label_options(rf.get("/", {"copies": "0", "sheet": "L7651"}))
+    assert (sheet.code, copies, start) == (labels.DEFAULT_SHEET, 1, 1)  # refused: defaults
