@@ -16,9 +16,20 @@ def test_every_model_is_scoped_or_declared_global():
     undeclared = [
         m.__name__
         for m in our_models()
-        if getattr(m, "tenancy", None) not in {"organization", "global"}
+        if getattr(m, "tenancy", None) not in {"organization", "global", "programme"}
     ]
-    assert not undeclared, f"declare tenancy = 'organization' or 'global' on: {undeclared}"
+    assert not undeclared, (
+        f"declare tenancy = 'organization', 'global' or 'programme' on: {undeclared}"
+    )
+
+
+@pytest.mark.parametrize(
+    "model",
+    [m for m in our_models() if getattr(m, "tenancy", "") == "programme"],
+    ids=lambda m: m.__name__,
+)
+def test_programme_models_use_the_scoped_manager(model):
+    assert isinstance(model._default_manager, ScopedManager), model
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "reproduce.inventory",
     "reproduce.production",
     "reproduce.traceability",
+    "reproduce.programme",
     "reproduce.web",
     "reproduce.api",
     "allauth",

@@ -25,6 +25,7 @@ urlpatterns += i18n_patterns(
     path("stock/", include("reproduce.inventory.urls")),
     path("work/", include("reproduce.production.urls")),
     path("trace/", include("reproduce.traceability.urls")),
+    path("programme/", include("reproduce.programme.urls")),
     path("", include("reproduce.accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),

@@ -34,6 +34,7 @@ def _add_routers() -> None:
     api.add_router("/", "reproduce.inventory.api.router")  # stock, lots, transfers
     api.add_router("/", "reproduce.production.api.router")  # shop-floor execution
     api.add_router("/", "reproduce.traceability.api.router")  # trace, passports, EPCIS
+    api.add_router("/", "reproduce.programme.api.router")  # calls, applications, cohorts
 
 
 _add_routers()

@@ -81,8 +81,10 @@ NETWORK_PERMISSIONS: dict[str, frozenset[str]] = {
             "lot.trace",
         }
     ),
-    NetworkRoleName.PROGRAMME_OFFICER: frozenset({"network.view_members"}),
-    NetworkRoleName.REVIEWER: frozenset(),
+    NetworkRoleName.PROGRAMME_OFFICER: frozenset(
+        {"network.view_members", "programme.manage", "programme.view"}
+    ),
+    NetworkRoleName.REVIEWER: frozenset({"programme.review"}),
 }
 # Permissions that change data: an API token needs the "write" scope for them.
 READ_ONLY_PERMISSIONS = frozenset(
@@ -94,6 +96,7 @@ READ_ONLY_PERMISSIONS = frozenset(
         "plan.view",
         "lot.trace",
         "trace.network",
+        "programme.view",
     }
 )
 

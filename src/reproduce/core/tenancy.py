@@ -14,7 +14,11 @@ Rows reached through a related manager of an object that was itself loaded throu
 (``site.machines.all()``) are allowed: the parent already carried the check.
 
 Models that hold no organisation data (the process taxonomy, the audit log) declare
-``tenancy = "global"``; ``tests/test_tenancy.py`` checks that every model says one or the other.
+``tenancy = "global"``. The accompaniment programme's records (calls, applications, scores,
+cohorts) belong to people and to the programme rather than to an organisation: they derive from
+:class:`ProgrammeModel` (``tenancy = "programme"``), use the same scoped manager, and answer
+``visible_to(actor)`` with their own rule (officers, the applicant, the reviewers assigned).
+``tests/test_tenancy.py`` checks that every model says which.
 """
 
 from __future__ import annotations
@@ -153,3 +157,30 @@ class OrgScopedModel(models.Model):
         for part in parts[:-1]:
             obj = getattr(obj, part)
         return int(getattr(obj, f"{parts[-1]}_id"))
+
+
+class ProgrammeModel(models.Model):
+    """Base for the accompaniment programme's records (see module docstring).
+
+    Subclasses define ``visibility_q(actor)``; the default shows nothing. ``owned_by`` has no
+    meaning here: code that already checked the actor uses ``unscoped(reason)``.
+    """
+
+    tenancy = "programme"
+
+    objects = ScopedManager()
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def visibility_q(cls, actor: Actor) -> Q:
+        return Q(pk__in=[])
+
+    def validate_unique(self, exclude: Any = None) -> None:
+        with unscoped_block("uniqueness check"):
+            super().validate_unique(exclude=exclude)
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        with unscoped_block("constraint check"):
+            super().validate_constraints(exclude=exclude)
