@@ -41,6 +41,11 @@ STATUS_BY_CODE = {
     "not_started": 409,
     "not_assigned": 409,
     "location_not_empty": 409,
+    "call_locked": 409,
+    "not_draft": 409,
+    "already_decided": 409,
+    "call_not_open": 409,
+    "deadline_passed": 409,
     "file_too_large": 413,
     "image_too_large": 413,
 }
