@@ -43,6 +43,10 @@ class Command(BaseCommand):
 
         load_demo_traceability()
         lot_count = Lot.objects.unscoped("counting demo data").count()
+        from reproduce.programme.demo import load_demo_programme
+
+        programme = load_demo_programme()
+        report.users += programme.users
         url = f"http://{options['host']}:{options['port']}/"
         if "REPRODUCE_SITE_URL" not in os.environ:
             # Links written into documents (invitations, okh.toml) point at this server.
@@ -67,6 +71,8 @@ class Command(BaseCommand):
             "\n  To try: amira@brucycle.demo → My work today (the shop floor on a phone);"
             "\n          coordinator@reproduce.demo → Trace a lot GF-C1-PAPIER (Cohort 1 paper);"
             f"\n          public passport: {url}lot/GF-C1-PAPIER"
+            "\n          officer@citydev.demo → Programme (Cohort 1, FEDER indicators);"
+            "\n          candidate@maker.demo → Calls for applications (a draft to Cohort 2)"
         )
         self.stdout.write("")
         if options["no_serve"]:
