@@ -196,6 +196,7 @@ class Application(ProgrammeModel):
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
     decision_sent_at = models.DateTimeField(_("decision sent"), null=True, blank=True)
     officer_note = models.TextField(_("note of the programme team"), blank=True)
+    decision_message = models.TextField(_("personal message with the decision"), blank=True)
     anonymised_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
 
     class Meta:

@@ -77,7 +77,7 @@ class Purged:
 def _erase_application(app: Application, keep_enterprise: bool, now: datetime) -> None:
     app.first_name = app.last_name = app.email = app.phone = app.postcode = ""
     app.applicant = None
-    app.contribution = app.officer_note = ""
+    app.contribution = app.officer_note = app.decision_message = ""
     app.answers = {}
     if not keep_enterprise:
         app.enterprise_name = app.enterprise_number = app.legal_form = ""
