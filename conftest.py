@@ -282,6 +282,8 @@ class Network:
     officer: Any
     reviewer: Any
     plan: Any = None
+    # The accompaniment programme's records (see reproduce/programme/tests/matrix.py).
+    programme: dict[str, Any] = field(default_factory=dict)
 
 
 @pytest.fixture
@@ -308,6 +310,9 @@ def build_network() -> Network:
         staff[role] = user
     plan = _make_orders(a, b, c, staff["coordinator"])
     _make_stock(a, b, c)
+    from reproduce.programme.tests.matrix import build_programme
+
+    programme = build_programme(a, b, c, staff["programme_officer"], staff["reviewer"])
     return Network(
         a=a,
         b=b,
@@ -317,6 +322,7 @@ def build_network() -> Network:
         officer=staff["programme_officer"],
         reviewer=staff["reviewer"],
         plan=plan,
+        programme=programme,
     )
 
 

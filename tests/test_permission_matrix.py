@@ -255,7 +255,86 @@ for _model, _key, _shared in [
 # pooled lot is published; every other answers 404 to everyone, its owner included (the
 # owner previews it on the passport settings page).
 PUBLISHED_ONLY = {"inventory.Lot"}
-TOKEN_OBJECTS = {"planning.CalendarFeed"}
+# The accompaniment programme (reproduce/programme/tests/matrix.py): "own" records are those
+# of A's viewer as an applicant and participant; "foreign" ones B's viewer's; the "shared"
+# application is C's owner's, on which the reviewer declared a conflict of interest. A draft
+# call and an unpublished event are the "foreign" call and event.
+for _model, _key, _sub in [
+    ("programme.Call", "calls", None),
+    ("programme.Application", "applications", None),
+    ("programme.ApplicationDocument", "documents", None),
+    ("programme.ReviewAssignment", "assignments", None),
+    ("programme.InterviewSlot", "slots", None),
+    ("programme.Event", "events", None),
+    ("programme.Registration", "registrations", None),
+    ("programme.Cohort", "cohorts", "cohort"),
+    ("programme.Session", "cohorts", "session"),
+    ("programme.Participant", "cohorts", "participant"),
+    ("programme.Grant", "cohorts", "grant"),
+    ("programme.GrantReceipt", "cohorts", "receipt"),
+]:
+    OBJECTS[_model] = lambda n, key=_key, sub=_sub: (
+        {
+            "own": n.programme[key]["own"][sub],
+            "foreign": n.programme[key]["foreign"][sub],
+            "shared": n.programme[key]["foreign"][sub],
+            "shared_with": "none",
+        }
+        if sub
+        else {**n.programme[key], "shared_with": "none"}
+    )
+# Who may open each kind of programme record, by role: programme officers read every one;
+# a reviewer the application assigned and not in conflict (and their own assignment); the
+# applicant (A's viewer) their own records through the routes made for the applicant.
+PROGRAMME_READERS: dict[str, dict[str, set[str]]] = {
+    "programme.Call": {"own": {"*"}, "shared": {"*"}, "foreign": {"programme_officer"}},
+    "programme.Event": {"own": {"*"}, "shared": {"*"}, "foreign": {"programme_officer"}},
+    "programme.Application": {"own": {"programme_officer", "reviewer"}},
+    "programme.ReviewAssignment": {"own": {"programme_officer", "reviewer"}},
+}
+# Routes for the applicant or participant: only the person concerned (A's viewer) opens the
+# own record; a few also let officers in (a document, an interview invitation, a receipt).
+PERSONAL_ROUTES: dict[str, dict[str, set[str]]] = {
+    "application": {"own": {"viewer"}},
+    "application_withdraw": {"own": {"viewer"}},
+    "interview_booking": {"own": {"viewer"}},
+    "my_document": {"own": {"viewer"}},
+    "my_cohort": {"own": {"viewer"}},
+    "my_convention": {"own": {"viewer"}},
+    "my_de_minimis": {"own": {"viewer"}},
+    "my_grant_request": {"own": {"viewer"}},
+    "application_document": {
+        "own": {"viewer", "programme_officer", "reviewer"},
+        "foreign": {"programme_officer"},
+        "shared": {"programme_officer"},
+    },
+    "interview_ics": {
+        "own": {"viewer", "programme_officer"},
+        "foreign": {"programme_officer"},
+        "shared": {"programme_officer"},
+    },
+    "grant_receipt_add": {
+        "own": {"viewer", "programme_officer"},
+        "foreign": {"programme_officer"},
+        "shared": {"programme_officer"},
+    },
+    "receipt_download": {
+        "own": {"viewer", "programme_officer"},
+        "foreign": {"programme_officer"},
+        "shared": {"programme_officer"},
+    },
+    # Applying: any signed-in person to a published call; a draft call is not there.
+    "apply": {
+        "own": {"*"},
+        "shared": {"*"},
+        "foreign": {"programme_officer"},
+    },
+}
+# Public forms anyone may send without signing in (an event registration, its cancellation).
+# Pages that go straight to the only record there is (one cohort: its page).
+STRAIGHT_TO_THE_ONE = {"/programme/my/cohorts/"}
+PUBLIC_WRITES = {"/programme/events/<slug>/", "/programme/events/cancel/<token>/"}
+TOKEN_OBJECTS = {"planning.CalendarFeed", "programme.Registration"}
 NETWORK_READERS = {
     "orders.Order": {"coordinator"},
     "orders.WorkOrder": {"coordinator"},
@@ -352,15 +431,54 @@ def expected(route: Route, role: str, kind: str | None, method: str) -> set[int]
     return allowed
 
 
+def _ok(writes: bool) -> set[int]:
+    return {200, 201, 204} if writes else {200}
+
+
+def _programme_expected(route: Route, role: str, kind: str, writes: bool) -> set[int] | None:
+    """Expectations for programme records (None: the general rules apply)."""
+    p = route.policy
+    assert p is not None
+    if p.level == "network" and not _has(role, p.perm):
+        return {403, 404}  # the role is checked before the object is looked up
+    if kind == "missing":
+        return {404}
+    if route.template.startswith("/programme/") and route.name in PERSONAL_ROUTES:
+        readers = PERSONAL_ROUTES[route.name].get(kind, set())
+        if not ("*" in readers or role in readers):
+            return {404}
+        # Applying again to a call one already applied to opens that application.
+        return _ok(writes) | ({302} if route.name == "apply" else set())
+    readers = PROGRAMME_READERS.get(p.model or "", {}).get(kind, {"programme_officer"})
+    sees = "*" in readers or role in readers or role == "programme_officer"
+    if p.level == "network":
+        return _ok(writes) if sees else {404}
+    if p.level == "public":
+        return _ok(writes) if sees else {404}
+    return None
+
+
 def _expected(route: Route, role: str, kind: str | None, method: str) -> set[int]:
     p = route.policy
     assert p is not None
     member = role in ORG_PERMISSIONS
     writes = p.writes or method in ("POST", "PATCH", "PUT", "DELETE")
-    if role == "anonymous" and (p.level != "public" or writes):
+    if role == "anonymous" and (
+        p.level != "public" or (writes and route.template not in PUBLIC_WRITES)
+    ):
         return _login_answer(route)
+    if (
+        kind is not None
+        and (p.model or "").startswith("programme.")
+        and p.model not in TOKEN_OBJECTS
+    ):
+        found = _programme_expected(route, role, kind, writes)
+        if found is not None:
+            return found
     if kind is None:
         if p.level in ("public", "authenticated"):
+            if route.template in STRAIGHT_TO_THE_ONE and _has(role, p.perm):
+                return {200, 302}
             return {200} if _has(role, p.perm) else {403}
         if p.level == "network":
             return {200} if _has(role, p.perm) else {403}
@@ -426,6 +544,13 @@ def _forbidden_canaries(network: Any, role: str) -> list[str]:
     canaries = network.b.private_canaries + network.c.private_canaries
     if role not in ORG_PERMISSIONS:
         canaries += network.a.private_canaries
+    # Applications: A's viewer applied; the officer reads all, the reviewer A's (assigned)
+    # but not C's (conflict of interest).
+    prog = network.programme["canaries"]
+    if role != "programme_officer":
+        canaries += [prog["b"], prog["c"]]
+        if role not in ("viewer", "reviewer"):
+            canaries += [prog["a"]]
     # Orders and stock: coordinators read every organisation's; members of A only A's.
     if role != "coordinator":
         canaries += [network.b.order_canary, network.b.stock_canary]

@@ -219,7 +219,9 @@ def _transition(request: HttpRequest, slug: str, action: Any, done: str) -> Http
     return redirect("programme:call_edit", slug=call.slug)
 
 
-@access("network", perm="programme.manage", object="slug", model="programme.Call")
+@access(
+    "network", perm="programme.manage", object="slug", model="programme.Call", methods=("POST",)
+)
 @login_required
 @require_POST
 def call_publish(request: HttpRequest, slug: str) -> HttpResponse:
@@ -229,7 +231,9 @@ def call_publish(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@access("network", perm="programme.manage", object="slug", model="programme.Call")
+@access(
+    "network", perm="programme.manage", object="slug", model="programme.Call", methods=("POST",)
+)
 @login_required
 @require_POST
 def call_close(request: HttpRequest, slug: str) -> HttpResponse:

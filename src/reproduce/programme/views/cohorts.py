@@ -218,8 +218,8 @@ def cohort_admit(request: HttpRequest, pk: int) -> HttpResponse:
 def _sites_for(cohort: Cohort) -> QuerySet[Site]:
     labs = cohort.call.host_fablabs.values("pk")
     return (
-        Site.objects.unscoped("the host fablabs' workshops are listed in the network")
-        .filter(organization__in=labs)
+        Site.objects.unscoped("the host fablabs' listed workshops, public in the network")
+        .filter(organization__in=labs, is_listed=True)
         .order_by("name")
     )
 
