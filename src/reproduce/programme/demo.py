@@ -327,33 +327,33 @@ COHORT_1_TEXTS = {
     "theme_nl": "Gerecycleerd plantaardig textiel (katoen, linnen, hennep)",
     "theme_en": "Recycled plant-based textile (cotton, flax, hemp)",
     "description_fr": (
-        "<p>Huit mois pour expérimenter le recyclage textile (lin, coton), développer un produit "
+        "Huit mois pour expérimenter le recyclage textile (lin, coton), développer un produit "
         "ou un matériau innovant — par exemple de la pâte à papier — et co-construire une offre "
-        "collective, distribuée et circulaire avec d'autres makers bruxellois.</p>"
-        "<p>Le programme offre : l'accès à un fablab d'accueil (GreenFabric, MicroFactory, "
+        "collective, distribuée et circulaire avec d'autres makers bruxellois.\n\n"
+        "Le programme offre : l'accès à un fablab d'accueil (GreenFabric, MicroFactory, "
         "Cityfab 1, 2 ou 3) avec espace de travail et machines (Hollander beater, "
         "déchiqueteuse textile, découpeuses laser) ; des ateliers pratiques, des sessions "
         "d'apprentissage sur les machines, l'éco-conception et le coaching entrepreneurial ; "
         "1 000 € de soutien et jusqu'à 500 € pour les matériaux ; une présentation à la Maker "
-        "Faire.</p>"
+        "Faire."
     ),
     "description_nl": (
-        "<p>Acht maanden om textielrecyclage (linnen, katoen) uit te proberen, een innovatief "
+        "Acht maanden om textielrecyclage (linnen, katoen) uit te proberen, een innovatief "
         "product of materiaal te ontwikkelen — bijvoorbeeld papierpulp — en samen met andere "
-        "Brusselse makers een collectief, gespreid en circulair aanbod op te bouwen.</p>"
-        "<p>Het programma biedt: toegang tot een gastfablab (GreenFabric, MicroFactory, "
+        "Brusselse makers een collectief, gespreid en circulair aanbod op te bouwen.\n\n"
+        "Het programma biedt: toegang tot een gastfablab (GreenFabric, MicroFactory, "
         "Cityfab 1, 2 of 3) met werkplek en machines; praktische workshops, leersessies over "
         "de machines, ecodesign en ondernemerscoaching; 1.000 € steun en tot 500 € voor "
-        "materialen; een presentatie op de Maker Faire.</p>"
+        "materialen; een presentatie op de Maker Faire."
     ),
     "description_en": (
-        "<p>Eight months to experiment with textile recycling (flax, cotton), develop an "
+        "Eight months to experiment with textile recycling (flax, cotton), develop an "
         "innovative product or material — paper pulp, for instance — and build a collective, "
-        "distributed and circular offer with other Brussels makers.</p>"
-        "<p>The programme offers: access to a host fablab (GreenFabric, MicroFactory, "
+        "distributed and circular offer with other Brussels makers.\n\n"
+        "The programme offers: access to a host fablab (GreenFabric, MicroFactory, "
         "Cityfab 1, 2 or 3) with workspace and machines; hands-on workshops, learning sessions "
         "on the machines, eco-design and business coaching; €1,000 of support and up to €500 "
-        "for materials; a presentation at the Maker Faire.</p>"
+        "for materials; a presentation at the Maker Faire."
     ),
     "opens_on": date(2025, 6, 16),
     "deadline": _at(date(2025, 8, 14), 23, 59),
@@ -681,12 +681,12 @@ def _events(officer: Actor, cohort: Cohort) -> None:
                 "title_fr": "Maker Faire Brussels 2026 : les makers du textile recyclé",
                 "title_nl": "Maker Faire Brussels 2026: de makers van gerecycleerd textiel",
                 "title_en": "Maker Faire Brussels 2026: the recycled-textile makers",
-                "description_fr": "<p>Les participant·es de la cohorte 1 présentent leurs "
-                "produits : papier de lin, sacs tissés, panneaux acoustiques.</p>",
-                "description_nl": "<p>De deelnemers van cohorte 1 stellen hun producten voor: "
-                "linnenpapier, geweven tassen, akoestische panelen.</p>",
-                "description_en": "<p>Cohort 1's participants show their products: flax paper, "
-                "woven bags, acoustic panels.</p>",
+                "description_fr": "Les participant·es de la cohorte 1 présentent leurs "
+                "produits : papier de lin, sacs tissés, panneaux acoustiques.",
+                "description_nl": "De deelnemers van cohorte 1 stellen hun producten voor: "
+                "linnenpapier, geweven tassen, akoestische panelen.",
+                "description_en": "Cohort 1's participants show their products: flax paper, "
+                "woven bags, acoustic panels.",
                 "starts_at": _at(date(2026, 10, 17), 10),
                 "ends_at": _at(date(2026, 10, 18), 18),
                 "place": "Tour & Taxis, Avenue du Port 86C, 1000 Bruxelles",
@@ -724,12 +724,12 @@ def _events(officer: Actor, cohort: Cohort) -> None:
             "title_fr": "Meet the Maker : du déchet textile au papier",
             "title_nl": "Meet the Maker: van textielafval tot papier",
             "title_en": "Meet the Maker: from textile waste to paper",
-            "description_fr": "<p>Une soirée à GreenFabric avec Pieter Janssens (cohorte 1) : "
-            "démonstration du Hollander beater et questions-réponses.</p>",
-            "description_nl": "<p>Een avond bij GreenFabric met Pieter Janssens (cohorte 1): "
-            "demonstratie van de Hollander beater en vragen.</p>",
-            "description_en": "<p>An evening at GreenFabric with Pieter Janssens (cohort 1): "
-            "the Hollander beater at work, then questions.</p>",
+            "description_fr": "Une soirée à GreenFabric avec Pieter Janssens (cohorte 1) : "
+            "démonstration du Hollander beater et questions-réponses.",
+            "description_nl": "Een avond bij GreenFabric met Pieter Janssens (cohorte 1): "
+            "demonstratie van de Hollander beater en vragen.",
+            "description_en": "An evening at GreenFabric with Pieter Janssens (cohort 1): "
+            "the Hollander beater at work, then questions.",
             "starts_at": _at(meet_day, 18, 30),
             "ends_at": _at(meet_day, 21),
             "place": "GreenFabric, Quai des Charbonnages 30, 1080 Molenbeek-Saint-Jean",
@@ -766,22 +766,22 @@ def _cohort_two_texts(today: date) -> dict[str, Any]:
         "theme_nl": "Gerecycleerd papier en cellulose",
         "theme_en": "Recycled paper and cellulose",
         "description_fr": (
-            "<p>Huit mois pour transformer des gisements de papier, de carton et de fibres "
+            "Huit mois pour transformer des gisements de papier, de carton et de fibres "
             "textiles en objets, emballages ou matériaux, avec l'appui des fablabs du réseau : "
             "ateliers, sessions d'apprentissage sur les machines, coaching entrepreneurial, "
-            "1 000 € de soutien et jusqu'à 500 € pour les matériaux.</p>"
+            "1 000 € de soutien et jusqu'à 500 € pour les matériaux."
         ),
         "description_nl": (
-            "<p>Acht maanden om papier-, karton- en textielvezelstromen om te zetten in "
+            "Acht maanden om papier-, karton- en textielvezelstromen om te zetten in "
             "objecten, verpakkingen of materialen, met de steun van de fablabs van het netwerk: "
             "workshops, leersessies op de machines, ondernemerscoaching, 1.000 € steun en tot "
-            "500 € voor materialen.</p>"
+            "500 € voor materialen."
         ),
         "description_en": (
-            "<p>Eight months to turn paper, cardboard and textile fibre streams into objects, "
+            "Eight months to turn paper, cardboard and textile fibre streams into objects, "
             "packaging or materials, with the network's fablabs: workshops, learning sessions "
             "on the machines, business coaching, €1,000 of support and up to €500 for "
-            "materials.</p>"
+            "materials."
         ),
         "opens_on": today - timedelta(days=14),
         "deadline": _at(today + timedelta(days=57), 23, 59),
