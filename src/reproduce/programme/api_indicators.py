@@ -24,7 +24,7 @@ router = Router(tags=["programme"])
     response={200: IndicatorsOut, 403: ErrorOut, 422: ErrorOut},
     summary="FEDER indicators",
 )
-@access("network", perm="programme.manage", methods=("GET",))
+@access("network", perm="programme.view", methods=("GET",))
 def get_indicators(request: HttpRequest, filters: Query[IndicatorFilters]) -> dict[str, Any]:
     """The FEDER/EFRO common indicators computed from the records (RCO01 enterprises
     supported, RCO04 with non-financial support, RCO05 new enterprises, RCR01 jobs created in
@@ -33,7 +33,7 @@ def get_indicators(request: HttpRequest, filters: Query[IndicatorFilters]) -> di
     participations whose accompaniment overlaps the period. Programme officers only; each
     application listed is written to the audit log."""
     actor = require_authenticated(request)
-    require(actor, "programme.manage")
+    require(actor, "programme.view")
     cohort = None
     if filters.cohort is not None:
         cohort = Cohort.objects.visible_to(actor).filter(pk=filters.cohort).first()

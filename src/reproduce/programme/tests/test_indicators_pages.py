@@ -91,7 +91,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(programme: Programme, client_for
 def test_the_api_gives_figures_definitions_and_records(
     programme: Programme, client_for: Any
 ) -> None:
-    response = client_for(programme.officer).get("/api/v1/indicators")
+    response = client_for(programme.officer).get("/api/v1/indicators", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     data = response.json()
     figures = {i["code"]: i for i in data["indicators"]}

@@ -78,11 +78,11 @@ def _form(request: HttpRequest, actor: Actor) -> ScopeForm:
     return ScopeForm(request.GET or None, actor=actor)
 
 
-@access("network", perm="programme.manage", methods=("GET",))
+@access("network", perm="programme.view", methods=("GET",))
 @login_required
 def indicators_page(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    require(actor, "programme.manage")
+    require(actor, "programme.view")
     form = _form(request, actor)
     report = report_for(actor, form.scope(), "indicators")
     context = {
@@ -94,11 +94,11 @@ def indicators_page(request: HttpRequest) -> HttpResponse:
     return render(request, "programme/indicators/indicators.html", context)
 
 
-@access("network", perm="programme.manage", methods=("GET",))
+@access("network", perm="programme.view", methods=("GET",))
 @login_required
 def indicators_workbook(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    require(actor, "programme.manage")
+    require(actor, "programme.view")
     report = report_for(actor, _form(request, actor).scope(), "export_indicators")
     buffer = BytesIO()
     indicators.write_workbook(report, buffer)
