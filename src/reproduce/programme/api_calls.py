@@ -146,8 +146,8 @@ def _transition(request: HttpRequest, slug: str, action: Any) -> dict[str, Any]:
 def publish_call(request: HttpRequest, slug: str) -> dict[str, Any]:
     """Open a draft to applications. Refused while the call is incomplete (422
     ``incomplete``: titles and descriptions in French, Dutch and English, a host fablab, the
-    grid), holds a word the FEDER rule forbids (422 ``forbidden_wording``: "formation",
-    "training", "opleiding"… — write "accompagnement", "atelier", "session d'apprentissage"),
+    grid), holds a word the FEDER rule forbids (422 ``forbidden_wording``, with the word found
+    and what to write instead: "accompagnement", "atelier", "session d'apprentissage"),
     or its deadline has passed (422 ``deadline_in_past``). Not a draft: 409
     ``invalid_transition``."""
     return _transition(request, slug, services.publish_call)

@@ -1,13 +1,14 @@
 """The FEDER wording rule: the accompaniment is never called a "training".
 
 The programme is financed by the ERDF (FEDER), whose rules forbid presenting it as vocational
-*formation* / *training* / *opleiding*. :func:`find_forbidden` flags those words in the texts an
-officer writes (calls, e-mails) and suggests the words to use instead: *accompagnement*,
+schooling: the words are listed in ``_PATTERNS`` below. :func:`find_forbidden` flags them in
+the texts an officer writes (calls, e-mails) and suggests the words to use instead:
+*accompagnement*,
 *atelier*, *session d'apprentissage* (NL *begeleiding*, *workshop*, *leersessie*; EN
 *accompaniment*, *workshop*, *learning session*).
 
 Only whole words match, whatever their case: "information", "transformation", "uniforme",
-"retraining"… are not flagged, "Formations" and "TRAINED" are.
+"retraining"… are not flagged; the plural and upper-case forms of the listed words are.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ SUGGESTIONS = {
 # One pattern per language; (?<!\w) / (?!\w) make them whole words in any Unicode text.
 # "formé" needs its accent: "forme" (a shape) is an ordinary word.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("fr", re.compile(r"(?<!\w)(?:formations?|formée?s?)(?!\w)", re.IGNORECASE)),
+    ("fr", re.compile(r"(?<!\w)(?:formations?|formée?s?)(?!\w)", re.IGNORECASE)),  # feder-ok
     ("en", re.compile(r"(?<!\w)(?:trainings?|trained)(?!\w)", re.IGNORECASE)),
     ("nl", re.compile(r"(?<!\w)(?:opleidingen|opleiding|opgeleide?|trainingen)(?!\w)", re.I)),
 ]
