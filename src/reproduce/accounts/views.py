@@ -34,14 +34,11 @@ from reproduce.accounts.forms import (
     add_service_errors,
 )
 from reproduce.accounts.models import ApiToken, Invitation, Membership, Organization, User
+from reproduce.core.actor import request_actor
 from reproduce.core.middleware import ACTIVE_ORG_SESSION_KEY
 from reproduce.core.permissions import ORG_PERMISSIONS, access, has_perm, require
 
 NEW_TOKEN_SESSION_KEY = "new_api_token"  # noqa: S105 (a session key, not a secret)
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.actor  # type: ignore[attr-defined]
 
 
 def organization_for_action(actor: Any, slug: str, perm: str) -> Organization:
@@ -67,7 +64,7 @@ def _first_error(exc: ValidationError) -> str:
 def profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST or None, instance=copy.copy(request.user))
     if request.method == "POST" and form.is_valid():
-        user = services.update_profile(actor=_actor(request), values=form.cleaned_data)
+        user = services.update_profile(actor=request_actor(request), values=form.cleaned_data)
         messages.success(request, _("Your profile was saved."))
         return redirect(f"/{user.preferred_language}/me/")
     return render(request, "accounts/profile.html", {"form": form})
@@ -77,7 +74,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 def _my_memberships(request: HttpRequest) -> list[Membership]:
-    actor = _actor(request)
+    actor = request_actor(request)
     return list(
         Membership.objects.owned_by(list(actor.organization_ids))
         .filter(user=request.user)
@@ -113,7 +110,7 @@ def switch_organization(request: HttpRequest) -> HttpResponse:
         org_id = int(request.POST.get("organization", ""))
     except ValueError as exc:
         raise Http404 from exc
-    if org_id not in _actor(request).organization_ids:
+    if org_id not in request_actor(request).organization_ids:
         raise Http404
     request.session[ACTIVE_ORG_SESSION_KEY] = org_id
     target = request.POST.get("next") or request.headers.get("Referer") or "/"
@@ -129,7 +126,7 @@ def organization_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             organization = services.create_organization(
-                actor=_actor(request), values=form.cleaned_data
+                actor=request_actor(request), values=form.cleaned_data
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -146,7 +143,7 @@ def organization_create(request: HttpRequest) -> HttpResponse:
 @access("member", perm="organization.edit", object="org_slug", model="accounts.Organization")
 @login_required
 def organization_edit(request: HttpRequest, org_slug: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     organization = organization_for_action(actor, org_slug, "organization.edit")
     form = OrganizationForm(request.POST or None, instance=copy.copy(organization))
     if request.method == "POST" and form.is_valid():
@@ -194,7 +191,7 @@ def _invite(
     email = form.cleaned_data["email"]
     try:
         services.invite_member(
-            actor=_actor(request),
+            actor=request_actor(request),
             organization=organization,
             email=email,
             role=form.cleaned_data["role"],
@@ -221,7 +218,7 @@ def _revoke(
     request: HttpRequest, organization: Organization, ctx: dict[str, Any]
 ) -> HttpResponse | None:
     invitation = _own_invitation(request, organization)
-    services.revoke_invitation(actor=_actor(request), invitation=invitation)
+    services.revoke_invitation(actor=request_actor(request), invitation=invitation)
     messages.success(
         request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email}
     )
@@ -233,7 +230,9 @@ def _resend(
 ) -> HttpResponse | None:
     invitation = _own_invitation(request, organization)
     services.resend_invitation(
-        actor=_actor(request), invitation=invitation, language=_invitee_language(invitation.email)
+        actor=request_actor(request),
+        invitation=invitation,
+        language=_invitee_language(invitation.email),
     )
     messages.success(
         request, _("A new invitation link was sent to %(email)s.") % {"email": invitation.email}
@@ -249,7 +248,7 @@ def _change_role(
         raise Http404
     membership = _own_membership(organization, form.cleaned_data["membership"])
     services.change_member_role(
-        actor=_actor(request), membership=membership, role=form.cleaned_data["role"]
+        actor=request_actor(request), membership=membership, role=form.cleaned_data["role"]
     )
     messages.success(
         request,
@@ -263,7 +262,7 @@ def _remove(
     request: HttpRequest, organization: Organization, ctx: dict[str, Any]
 ) -> HttpResponse | None:
     membership = _own_membership(organization, _child_id(request))
-    services.remove_member(actor=_actor(request), membership=membership)
+    services.remove_member(actor=request_actor(request), membership=membership)
     messages.success(
         request, _("%(person)s was removed from the organisation.") % {"person": membership.user}
     )
@@ -285,7 +284,7 @@ MEMBER_ACTIONS: dict[
 @login_required
 def members(request: HttpRequest, org_slug: str) -> HttpResponse:
     """Members and their roles, pending invitations, and the invitation form (managers+)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     organization = organization_for_action(actor, org_slug, "organization.invite")
     can_manage_roles = has_perm(actor, "organization.manage_roles", organization.pk)
     ctx: dict[str, Any] = {
@@ -343,7 +342,7 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
     Signed-out visitors see whom it is from and are asked to sign in or create an account
     first; the link comes back here afterwards.
     """
-    actor = _actor(request)
+    actor = request_actor(request)
     if request.method == "POST" and request.POST.get("action") == "resend_to_me":
         return _resend_to_me(request)
     source = request.POST if request.method == "POST" else request.GET
@@ -380,7 +379,9 @@ def _resend_to_me(request: HttpRequest) -> HttpResponse:
     )
     try:
         services.resend_invitation_to_invitee(
-            actor=_actor(request), invitation=invitation, language=(get_language() or "fr")[:2]
+            actor=request_actor(request),
+            invitation=invitation,
+            language=(get_language() or "fr")[:2],
         )
     except ValidationError as exc:
         messages.error(request, _first_error(exc))
@@ -393,7 +394,7 @@ def _resend_to_me(request: HttpRequest) -> HttpResponse:
 
 
 def _invitation_page(request: HttpRequest, raw: str, problem: str | None = None) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     invitation = services.find_invitation(raw)
     problem = problem or services.invitation_problem(invitation, actor.user)
     next_url = _accept_url(raw)
@@ -421,7 +422,7 @@ def _invitation_page(request: HttpRequest, raw: str, problem: str | None = None)
 
 def _revoke_token(request: HttpRequest) -> HttpResponse:
     token = get_object_or_404(ApiToken.objects.filter(user=request.user.pk), pk=_child_id(request))
-    services.revoke_api_token(actor=_actor(request), token=token)
+    services.revoke_api_token(actor=request_actor(request), token=token)
     messages.success(
         request, _("The token “%(name)s” was revoked; it no longer works.") % {"name": token.name}
     )
@@ -441,7 +442,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 token, raw = services.create_api_token(
-                    actor=_actor(request),
+                    actor=request_actor(request),
                     name=form.cleaned_data["name"],
                     scopes=form.scopes,
                     expires_at=form.expires_at,

@@ -77,3 +77,8 @@ def actor_for_user(
         active_organization_id=active_organization_id,
         scopes=scopes,
     )
+
+
+def request_actor(request: Any) -> Actor:
+    """The actor the middleware attached to this request (a person, a token or anonymous)."""
+    return request.actor  # type: ignore[no-any-return]

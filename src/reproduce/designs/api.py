@@ -26,7 +26,7 @@ from reproduce.api.errors import ApiError, ErrorOut, error_response
 from reproduce.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from reproduce.api.idempotency import idempotent
 from reproduce.api.pagination import Page, PageParams, page_of
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import (
     access,
     get_for_action_or_404,
@@ -109,10 +109,6 @@ ERRORS: dict[int, Any] = {404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 OKH_MAX_BYTES = 1024 * 1024
 
 # ---------------------------------------------------------------- helpers
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _acting_organization(actor: Actor, slug: str) -> Organization:
@@ -207,7 +203,7 @@ def list_designs(
     """Designs you may see: public ones for everyone, plus network, shared and your own ones
     for members. Filters: ``kind`` (product, component, machine, tool), ``q`` (words of the
     name, summary or licensor), ``tag``, ``organization`` (slug of the owner)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     org_id = None
     if organization:
         org_id = Organization.objects.filter(slug=organization).values_list("pk", flat=True).first()
@@ -261,7 +257,7 @@ def import_okh(
 @access("public", object="design_id", model="designs.Design")
 def get_design(request: HttpRequest, design_id: int) -> dict[str, Any]:
     """The design with the versions you may see (others see released and obsolete ones)."""
-    return _design_detail_by_id(_actor(request), design_id)
+    return _design_detail_by_id(request_actor(request), design_id)
 
 
 @router.post("/designs", response={201: DesignDetailOut, 422: ErrorOut}, summary="Create a design")
@@ -381,7 +377,7 @@ def fork_design(request: HttpRequest, design_id: int, payload: ForkIn) -> tuple[
 @access("public", object="design_id", model="designs.Design")
 def okh_manifest(request: HttpRequest, design_id: int) -> HttpResponse:
     """404 ``no_released_version`` while the design has no released version."""
-    design = get_visible_or_404(Design, _actor(request), pk=design_id)
+    design = get_visible_or_404(Design, request_actor(request), pk=design_id)
     version = services.latest_released(design)
     if version is None:
         raise ApiError(
@@ -404,7 +400,7 @@ def okh_manifest(request: HttpRequest, design_id: int) -> HttpResponse:
 @access("public", object="design_id", model="designs.Design")
 def list_builds(request: HttpRequest, design_id: int, page: Query[PageParams]) -> dict[str, Any]:
     """Build reports of the design ("made at site X, on date, with photos and deviations")."""
-    actor = _actor(request)
+    actor = request_actor(request)
     design = get_visible_or_404(Design, actor, pk=design_id)
     reports = selectors.reproductions(actor, design)
     items = reports[page.offset : page.offset + page.limit]
@@ -462,7 +458,7 @@ def report_build(
 @router.get("/builds/{report_id}", response=BuildOut, summary="One build report")
 @access("public", object="report_id", model="designs.BuildReport")
 def get_build(request: HttpRequest, report_id: int) -> dict[str, Any]:
-    actor = _actor(request)
+    actor = request_actor(request)
     report = get_visible_or_404(BuildReport, actor, pk=report_id)
     return build_out(report)
 
@@ -476,7 +472,7 @@ def get_build(request: HttpRequest, report_id: int) -> dict[str, Any]:
 @access("public", object="report_id", model="designs.BuildReport")
 def build_photo(request: HttpRequest, report_id: int, sha256: str = "") -> HttpResponseBase:
     """The photo named by ``sha256`` (default: the first one)."""
-    report = get_visible_or_404(BuildReport, _actor(request), pk=report_id)
+    report = get_visible_or_404(BuildReport, request_actor(request), pk=report_id)
     photos = list(report.photos.all())
     photo = next((p for p in photos if p.sha256 == sha256), None) if sha256 else None
     photo = photo or (photos[0] if photos and not sha256 else None)
@@ -503,7 +499,7 @@ def _editable(actor: Actor, version_id: int, perm: str = "design.edit") -> Desig
 def get_version(request: HttpRequest, version_id: int) -> dict[str, Any]:
     """Version fields, the files you may see, BOM lines, operations with their SOP steps and
     checks, the final inspection's checks and the DFM answers."""
-    actor = _actor(request)
+    actor = request_actor(request)
     return version_out(actor, _visible_version(actor, version_id))
 
 
@@ -557,7 +553,7 @@ def compare_versions(
 ) -> dict[str, Any]:
     """Changes of the BOM, routing, quality checks, files and texts since the previous version
     (or since the version ``with``). ``old`` is empty when there is nothing to compare with."""
-    actor = _actor(request)
+    actor = request_actor(request)
     new = _visible_version(actor, version_id)
     old = None
     if filters.with_ is not None:
@@ -611,7 +607,7 @@ def bom_explosion(
 ) -> dict[str, Any]:
     """Every material and bought part, summed through the sub-assemblies, with its unit (UN/ECE
     code) and kind; and the sub-assemblies with how many of each are needed."""
-    actor = _actor(request)
+    actor = request_actor(request)
     version = _visible_version(actor, version_id)
     explosion = selectors.explode_bom(version, filters.quantity, actor=actor)
     return {
@@ -657,7 +653,7 @@ def bom_explosion(
 @access("public", object="version_id", model="designs.DesignVersion")
 def bom_csv(request: HttpRequest, version_id: int) -> HttpResponse:
     """The same columns as the package's ``bom.csv`` (codes, dot decimals)."""
-    version = _visible_version(_actor(request), version_id)
+    version = _visible_version(request_actor(request), version_id)
     response = HttpResponse(package.bom_csv(version), content_type="text/csv; charset=utf-8")
     filename = f"{version.design.slug}-{version.number}-bom.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -674,7 +670,7 @@ def completeness(request: HttpRequest, version_id: int) -> dict[str, Any]:
     """The nine elements of a complete technical file (guide, Annex B.1), each with its score
     and what is missing. Files the owner keeps internal count: they exist, only their
     download is restricted."""
-    actor = _actor(request)
+    actor = request_actor(request)
     version = _visible_version(actor, version_id)
     result = selectors.completeness(version)
     return {
@@ -724,7 +720,7 @@ def _dfm(version: DesignVersion) -> dict[str, Any]:
 @access("public", object="version_id", model="designs.DesignVersion")
 def get_dfm(request: HttpRequest, version_id: int) -> dict[str, Any]:
     """The design-for-manufacturing checklist for small series (guide, Annex A.1)."""
-    return _dfm(_visible_version(_actor(request), version_id))
+    return _dfm(_visible_version(request_actor(request), version_id))
 
 
 @router.put(
@@ -753,7 +749,7 @@ def answer_dfm(request: HttpRequest, version_id: int, payload: DfmIn) -> dict[st
 def manufacturability(request: HttpRequest, version_id: int) -> list[dict[str, Any]]:
     """For each operation: what it needs, whether the network (as you may see it) can do it,
     and the candidate sites with their machines and the reasons they match."""
-    actor = _actor(request)
+    actor = request_actor(request)
     version = _visible_version(actor, version_id)
     result = []
     for cap in selectors.manufacturability(actor, version):
@@ -807,7 +803,7 @@ def manufacturability(request: HttpRequest, version_id: int) -> list[dict[str, A
 @access("public", object="version_id", model="designs.DesignVersion")
 def package_zip(request: HttpRequest, version_id: int) -> HttpResponse:
     """README, OKH manifest, BOM, instructions PDF and the files you may see."""
-    actor = _actor(request)
+    actor = request_actor(request)
     version = _visible_version(actor, version_id)
     response = HttpResponse(package.build_package(actor, version), content_type="application/zip")
     response["Content-Disposition"] = content_disposition(
@@ -1173,7 +1169,7 @@ def upload_file(
 @router.get("/design-files/{file_id}", response=DesignFileOut, summary="A file's details")
 @access("public", object="file_id", model="designs.DesignFile")
 def get_file(request: HttpRequest, file_id: int) -> dict[str, Any]:
-    design_file = get_visible_or_404(DesignFile, _actor(request), pk=file_id)
+    design_file = get_visible_or_404(DesignFile, request_actor(request), pk=file_id)
     return file_out(design_file)
 
 
@@ -1187,7 +1183,7 @@ def get_file(request: HttpRequest, file_id: int) -> dict[str, Any]:
 def file_content(request: HttpRequest, file_id: int, inline: bool = False) -> HttpResponseBase:
     """The bytes, as a download (``inline=true`` shows images, PDF and SVG in the browser).
     Internal files are served to their organisation only."""
-    design_file = get_visible_or_404(DesignFile, _actor(request), pk=file_id)
+    design_file = get_visible_or_404(DesignFile, request_actor(request), pk=file_id)
     return blob_response(design_file.blob, design_file.filename, inline=inline)
 
 

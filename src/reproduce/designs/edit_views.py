@@ -37,7 +37,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from reproduce.accounts.forms import add_service_errors
 from reproduce.accounts.models import Organization
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.models import IdempotencyRecord
 from reproduce.core.permissions import access, get_for_action_or_404, get_visible_or_404, has_perm
 from reproduce.designs import selectors, services
@@ -93,10 +93,6 @@ QC_ERRORS = {
     "invalid_operation": "operation",
 }
 STEP_ERRORS = {"empty_step": "text", "invalid_image": "image"}
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _data(request: HttpRequest) -> Any:
@@ -174,7 +170,9 @@ def _locked(request: HttpRequest, version: DesignVersion) -> HttpResponse | None
             "design": design,
             "message": message,
             "draft": design.versions.filter(state=VersionState.DRAFT).first(),
-            "can_start_draft": has_perm(_actor(request), "design.edit", design.organization_id),
+            "can_start_draft": has_perm(
+                request_actor(request), "design.edit", design.organization_id
+            ),
         },
     )
 
@@ -323,7 +321,7 @@ def _named_ids(design: Design) -> list[int]:
 @login_required
 def create(request: HttpRequest) -> HttpResponse:
     """A new design with its first draft, owned by one of the actor's organisations."""
-    actor = _actor(request)
+    actor = request_actor(request)
     _require_some_organization(actor, "design.edit")
     own = organizations_where(actor, "design.edit")
     form = DesignForm(
@@ -367,7 +365,7 @@ def create(request: HttpRequest) -> HttpResponse:
 @login_required
 def edit(request: HttpRequest, slug: str) -> HttpResponse:
     """Name, kind, texts, licence, tags, repository, and who sees the design."""
-    actor = _actor(request)
+    actor = request_actor(request)
     design = get_for_action_or_404(Design, actor, "design.edit", slug=slug)
     named = _named_ids(design)
     form = DesignForm(
@@ -404,7 +402,7 @@ def edit(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def draft_start(request: HttpRequest, slug: str) -> HttpResponse:
     """A new draft copied from the latest version, with a change note."""
-    actor = _actor(request)
+    actor = request_actor(request)
     design = get_for_action_or_404(Design, actor, "design.edit", slug=slug)
     latest = services.latest_version(design)
     suggested = services.next_number(latest.number) if latest else "0.1"
@@ -448,7 +446,7 @@ def _chosen_design(request: HttpRequest) -> Design | None:
     slug = request.GET.get("design", "").strip()
     if not slug:
         return None
-    return get_visible_or_404(Design, _actor(request), slug=slug)
+    return get_visible_or_404(Design, request_actor(request), slug=slug)
 
 
 def _published_versions(actor: Actor, design: Design) -> QuerySet[DesignVersion]:
@@ -469,7 +467,7 @@ def _choose_design(request: HttpRequest, template: str, title: str) -> HttpRespo
             "design": None,
             "form": None,
             "title": title,
-            "designs": released_designs(_actor(request)),
+            "designs": released_designs(request_actor(request)),
         },
     )
 
@@ -478,7 +476,7 @@ def _choose_design(request: HttpRequest, template: str, title: str) -> HttpRespo
 @login_required
 def fork(request: HttpRequest) -> HttpResponse:
     """A derivative of a visible released version, owned by one of the actor's organisations."""
-    actor = _actor(request)
+    actor = request_actor(request)
     _require_some_organization(actor, "design.edit")
     title = _("Make a derivative")
     design = _chosen_design(request)
@@ -525,7 +523,7 @@ def fork(request: HttpRequest) -> HttpResponse:
 @login_required
 def build_add(request: HttpRequest) -> HttpResponse:
     """Record having built a visible released version (site, date, deviations, photos)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     _require_some_organization(actor, "build.report")
     title = _("Report a build")
     design = _chosen_design(request)
@@ -588,7 +586,7 @@ def _text(value: Any) -> str:
 @login_required
 def import_okh(request: HttpRequest) -> HttpResponse:
     """Upload an okh.toml / okh.yml manifest; show what was mapped and what was not."""
-    actor = _actor(request)
+    actor = request_actor(request)
     _require_some_organization(actor, "design.edit")
     form = OkhImportForm(_data(request), _files(request), actor=actor)
 
@@ -629,14 +627,14 @@ def import_okh(request: HttpRequest) -> HttpResponse:
 
 
 def _version(request: HttpRequest, version_id: int, perm: str = "design.edit") -> DesignVersion:
-    return get_for_action_or_404(DesignVersion, _actor(request), perm, pk=version_id)
+    return get_for_action_or_404(DesignVersion, request_actor(request), perm, pk=version_id)
 
 
 @access("member", perm="design.edit", object="version_id", model="designs.DesignVersion")
 @login_required
 def version_edit(request: HttpRequest, version_id: int) -> HttpResponse:
     """The draft's number, change note, function and requirements (Annex B.1)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     version = _version(request, version_id)
     if (locked := _locked(request, version)) is not None:
         return locked
@@ -658,7 +656,7 @@ def version_edit(request: HttpRequest, version_id: int) -> HttpResponse:
 @login_required
 def release(request: HttpRequest, version_id: int) -> HttpResponse:
     """Confirm the release: completeness, number, change note; the version then is frozen."""
-    actor = _actor(request)
+    actor = request_actor(request)
     version = _version(request, version_id, "design.release")
     if (locked := _locked(request, version)) is not None:
         return locked
@@ -703,7 +701,7 @@ def release(request: HttpRequest, version_id: int) -> HttpResponse:
 @login_required
 def obsolete(request: HttpRequest, version_id: int) -> HttpResponse:
     """Retire a released version: it stays readable, marked obsolete."""
-    actor = _actor(request)
+    actor = request_actor(request)
     version = _version(request, version_id, "design.release")
     form = ConfirmForm(_data(request), initial={"confirm": True})
 
@@ -728,7 +726,7 @@ def obsolete(request: HttpRequest, version_id: int) -> HttpResponse:
 @login_required
 def file_add(request: HttpRequest, version_id: int) -> HttpResponse:
     """Upload a file: its content is checked (type, size, archives, scripts) before storing."""
-    actor = _actor(request)
+    actor = request_actor(request)
     version = _version(request, version_id)
     if (locked := _locked(request, version)) is not None:
         return locked
@@ -759,7 +757,7 @@ def file_add(request: HttpRequest, version_id: int) -> HttpResponse:
 @access("member", perm="design.edit", object="file_id", model="designs.DesignFile")
 @login_required
 def file_edit(request: HttpRequest, file_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     design_file = get_for_action_or_404(DesignFile, actor, "design.edit", pk=file_id)
     version = design_file.version
     if (locked := _locked(request, version)) is not None:
@@ -785,7 +783,7 @@ def file_edit(request: HttpRequest, file_id: int) -> HttpResponse:
 @access("member", perm="design.edit", object="file_id", model="designs.DesignFile")
 @login_required
 def file_remove(request: HttpRequest, file_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     design_file = get_for_action_or_404(DesignFile, actor, "design.edit", pk=file_id)
     version = design_file.version
     return _remove_page(
@@ -813,7 +811,7 @@ def _bom_errors(source: str) -> dict[str, str]:
 @login_required
 def bom_add(request: HttpRequest, version_id: int) -> HttpResponse:
     """A BOM line: an existing item, or a new material, bought part or library design."""
-    actor = _actor(request)
+    actor = request_actor(request)
     version = _version(request, version_id)
     if (locked := _locked(request, version)) is not None:
         return locked
@@ -858,7 +856,7 @@ def bom_add(request: HttpRequest, version_id: int) -> HttpResponse:
 @access("member", perm="design.edit", object="line_id", model="designs.BomLine")
 @login_required
 def bom_line_edit(request: HttpRequest, line_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     line = get_for_action_or_404(BomLine, actor, "design.edit", pk=line_id)
     version = line.version
     if (locked := _locked(request, version)) is not None:
@@ -884,7 +882,7 @@ def bom_line_edit(request: HttpRequest, line_id: int) -> HttpResponse:
 @access("member", perm="design.edit", object="line_id", model="designs.BomLine")
 @login_required
 def bom_line_remove(request: HttpRequest, line_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     line = get_for_action_or_404(BomLine, actor, "design.edit", pk=line_id)
     version = line.version
     return _remove_page(
@@ -922,7 +920,7 @@ def routing(request: HttpRequest, version_id: int) -> HttpResponse:
 @access("member", perm="design.edit", object="version_id", model="designs.DesignVersion")
 @login_required
 def operation_add(request: HttpRequest, version_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     version = _version(request, version_id)
     if (locked := _locked(request, version)) is not None:
         return locked
@@ -946,7 +944,7 @@ def operation_add(request: HttpRequest, version_id: int) -> HttpResponse:
 @login_required
 def operation_edit(request: HttpRequest, operation_id: int) -> HttpResponse:
     """The operation's fields, and its SOP steps."""
-    actor = _actor(request)
+    actor = request_actor(request)
     operation = get_for_action_or_404(Operation, actor, "design.edit", pk=operation_id)
     version = operation.version
     if (locked := _locked(request, version)) is not None:
@@ -973,7 +971,7 @@ def operation_edit(request: HttpRequest, operation_id: int) -> HttpResponse:
 @access("member", perm="design.edit", object="operation_id", model="designs.Operation")
 @login_required
 def operation_remove(request: HttpRequest, operation_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     operation = get_for_action_or_404(Operation, actor, "design.edit", pk=operation_id)
     version = operation.version
     return _remove_page(
@@ -1006,7 +1004,7 @@ def _move_back(request: HttpRequest, version: DesignVersion) -> str:
 @require_POST
 def operation_move(request: HttpRequest, operation_id: int) -> HttpResponse:
     """Move an operation one place up (``offset=-1``) or down (``offset=1``)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     operation = get_for_action_or_404(Operation, actor, "design.edit", pk=operation_id)
     version = operation.version
     back = _move_back(request, version)
@@ -1038,7 +1036,7 @@ def operation_move(request: HttpRequest, operation_id: int) -> HttpResponse:
 @access("member", perm="design.edit", object="operation_id", model="designs.Operation")
 @login_required
 def step_add(request: HttpRequest, operation_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     operation = get_for_action_or_404(Operation, actor, "design.edit", pk=operation_id)
     version = operation.version
     if (locked := _locked(request, version)) is not None:
@@ -1071,7 +1069,7 @@ def step_add(request: HttpRequest, operation_id: int) -> HttpResponse:
 @access("member", perm="design.edit", object="step_id", model="designs.SopStep")
 @login_required
 def step_edit(request: HttpRequest, step_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     step = get_for_action_or_404(SopStep, actor, "design.edit", pk=step_id)
     operation = step.operation
     version = operation.version
@@ -1102,7 +1100,7 @@ def step_edit(request: HttpRequest, step_id: int) -> HttpResponse:
 @access("member", perm="design.edit", object="step_id", model="designs.SopStep")
 @login_required
 def step_remove(request: HttpRequest, step_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     step = get_for_action_or_404(SopStep, actor, "design.edit", pk=step_id)
     operation = step.operation
     names = {
@@ -1131,7 +1129,7 @@ def _qc_anchor(criterion: QcCriterion) -> str:
 @access("member", perm="design.edit", object="version_id", model="designs.DesignVersion")
 @login_required
 def qc_add(request: HttpRequest, version_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     version = _version(request, version_id)
     if (locked := _locked(request, version)) is not None:
         return locked
@@ -1167,7 +1165,7 @@ def qc_add(request: HttpRequest, version_id: int) -> HttpResponse:
 @access("member", perm="design.edit", object="criterion_id", model="designs.QcCriterion")
 @login_required
 def qc_edit(request: HttpRequest, criterion_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     criterion = get_for_action_or_404(QcCriterion, actor, "design.edit", pk=criterion_id)
     version = criterion.version
     if (locked := _locked(request, version)) is not None:
@@ -1193,7 +1191,7 @@ def qc_edit(request: HttpRequest, criterion_id: int) -> HttpResponse:
 @access("member", perm="design.edit", object="criterion_id", model="designs.QcCriterion")
 @login_required
 def qc_remove(request: HttpRequest, criterion_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     criterion = get_for_action_or_404(QcCriterion, actor, "design.edit", pk=criterion_id)
     version = criterion.version
     return _remove_page(
@@ -1214,7 +1212,7 @@ def qc_remove(request: HttpRequest, criterion_id: int) -> HttpResponse:
 @login_required
 def dfm(request: HttpRequest, version_id: int) -> HttpResponse:
     """The DFM checklist of Annex A.1: yes / no / not applicable, with comments."""
-    actor = _actor(request)
+    actor = request_actor(request)
     version = _version(request, version_id)
     if (locked := _locked(request, version)) is not None:
         return locked

@@ -28,7 +28,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, get_visible_or_404, has_perm
 from reproduce.core.sanitize import clean_html, plain_text
 from reproduce.designs import selectors
@@ -50,10 +50,6 @@ from reproduce.network.models import Site
 
 LIBRARY_PAGE_SIZE = 24
 MAX_UNITS = 10_000
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _wants_fragment(request: HttpRequest) -> bool:
@@ -196,7 +192,7 @@ def _kind_tabs(request: HttpRequest, current: str) -> list[dict[str, Any]]:
 
 @access("public")
 def library(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     form = LibraryFilterForm(request.GET or None)
     filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
     designs = selectors.library(
@@ -452,20 +448,20 @@ def _design_context(actor: Actor, design: Design, version: DesignVersion | None)
 def _render_design(
     request: HttpRequest, design: Design, version: DesignVersion | None
 ) -> HttpResponse:
-    context = _design_context(_actor(request), design, version)
+    context = _design_context(request_actor(request), design, version)
     return render(request, "designs/design.html", context)
 
 
 @access("public", object="slug", model="designs.Design")
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     design = get_visible_or_404(Design, actor, slug=slug)
     return _render_design(request, design, selectors.default_version(actor, design))
 
 
 @access("public", object="version_id", model="designs.DesignVersion")
 def version(request: HttpRequest, version_id: int) -> HttpResponse:
-    version = get_visible_or_404(DesignVersion, _actor(request), pk=version_id)
+    version = get_visible_or_404(DesignVersion, request_actor(request), pk=version_id)
     return _render_design(request, version.design, version)
 
 
@@ -489,7 +485,7 @@ class ExplosionForm(forms.Form):
 
 @access("public", object="version_id", model="designs.DesignVersion")
 def explosion(request: HttpRequest, version_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     version = get_visible_or_404(DesignVersion, actor, pk=version_id)
     form = ExplosionForm(request.GET if "quantity" in request.GET else {"quantity": 1})
     context: dict[str, Any] = {"form": form, "version": version, "design": version.design}
@@ -527,7 +523,7 @@ def _plain_texts(texts: list[tuple[str, str, str]]) -> list[tuple[str, str, str]
 
 @access("public", object="version_id", model="designs.DesignVersion")
 def compare(request: HttpRequest, version_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     new = get_visible_or_404(DesignVersion, actor, pk=version_id)
     design = new.design
     versions = selectors.visible_versions(actor, design)
@@ -562,7 +558,7 @@ def compare(request: HttpRequest, version_id: int) -> HttpResponse:
 
 @access("public", object="version_id", model="designs.DesignVersion")
 def review(request: HttpRequest, version_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     version = get_visible_or_404(DesignVersion, actor, pk=version_id)
     content = selectors.version_content(actor, version)
     sections, answered, total = selectors.dfm_checklist(content)
@@ -592,7 +588,7 @@ def review(request: HttpRequest, version_id: int) -> HttpResponse:
 @xframe_options_sameorigin  # the design page previews PDFs in an <object>, a frame for browsers
 def file(request: HttpRequest, file_id: int) -> FileResponse:
     """The bytes of a file: previewable kinds inline, ``?download=1`` as an attachment."""
-    design_file = get_visible_or_404(DesignFile, _actor(request), pk=file_id)
+    design_file = get_visible_or_404(DesignFile, request_actor(request), pk=file_id)
     inline = request.GET.get("download") != "1"
     return blob_response(design_file.blob, design_file.filename, inline=inline)
 
@@ -603,7 +599,7 @@ def _thumbnail_name(filename: str) -> str:
 
 @access("public", object="file_id", model="designs.DesignFile")
 def file_thumbnail(request: HttpRequest, file_id: int) -> FileResponse:
-    design_file = get_visible_or_404(DesignFile, _actor(request), pk=file_id)
+    design_file = get_visible_or_404(DesignFile, request_actor(request), pk=file_id)
     thumbnail = design_file.blob.thumbnail
     if thumbnail is None:
         raise Http404
@@ -612,7 +608,7 @@ def file_thumbnail(request: HttpRequest, file_id: int) -> FileResponse:
 
 @access("public", object="version_id", model="designs.DesignVersion")
 def package(request: HttpRequest, version_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     version = get_visible_or_404(DesignVersion, actor, pk=version_id)
     response = HttpResponse(build_package(actor, version), content_type="application/zip")
     response["Content-Disposition"] = content_disposition_header(

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from reproduce.accounts.models import Organization
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, has_perm
 from reproduce.designs.edit_views import number, run_once, show_refusal
 from reproduce.designs.models import UNIT_SYMBOLS, Item
@@ -134,10 +134,6 @@ CERTIFICATE_EXTENSIONS = {"pdf": "pdf", "png": "png", "jpeg": "jpg", "webp": "we
 ACTIVE_WORK = (WorkOrderState.ACCEPTED, WorkOrderState.IN_PROGRESS)
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
-
-
 def _data(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
@@ -196,7 +192,7 @@ def _refuse_on(form: Any, exc: ValidationError, fields: dict[str, str]) -> None:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Stock on hand at my sites, per site, location and lot, with filters."""
-    actor = _actor(request)
+    actor = request_actor(request)
     orgs = _require_member(actor)
     sites = Site.objects.owned_by(orgs).order_by("name")
     items = Item.objects.unscoped("items of the lots the actor may see").filter(
@@ -254,7 +250,7 @@ def _location_counts(location_ids: list[int]) -> dict[int, int]:
 @login_required
 def locations(request: HttpRequest) -> HttpResponse:
     """Stock locations of my sites, with how many lots each holds."""
-    actor = _actor(request)
+    actor = request_actor(request)
     orgs = _require_member(actor)
     rows = list(
         Location.objects.owned_by(orgs)
@@ -281,7 +277,7 @@ def _manageable_sites(actor: Actor) -> QuerySet[Site]:
 @login_required
 def location_new(request: HttpRequest) -> HttpResponse:
     """A new stock location in one of my sites."""
-    actor = _actor(request)
+    actor = request_actor(request)
     sites = _manageable_sites(actor)
     initial = {"site": request.GET.get("site")} if request.GET.get("site") else {}
     form = LocationForm(_data(request), sites=sites, initial=initial)
@@ -307,7 +303,7 @@ def location_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def location_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Rename a location, change its kind, or take it out of use."""
-    actor = _actor(request)
+    actor = request_actor(request)
     location = _get(Location.objects.visible_to(actor).select_related("site"), pk=pk)
     _require(actor, "stock.manage", location.site.organization_id)
     form = LocationEditForm(
@@ -354,7 +350,7 @@ def _require(actor: Actor, perm: str, organization_id: int) -> None:
 @login_required
 def pools(request: HttpRequest) -> HttpResponse:
     """Stock pools my organisations keep or belong to, with their members."""
-    actor = _actor(request)
+    actor = request_actor(request)
     _require_member(actor)
     rows = (
         my_pools(actor)
@@ -374,7 +370,7 @@ def pools(request: HttpRequest) -> HttpResponse:
 @login_required
 def pool_new(request: HttpRequest) -> HttpResponse:
     """A pool of stock kept by one of my organisations for several members."""
-    actor = _actor(request)
+    actor = request_actor(request)
     custodians = Organization.objects.filter(pk__in=_orgs_with(actor, "stock.manage")).order_by(
         "name"
     )
@@ -405,7 +401,7 @@ def pool_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def item_new(request: HttpRequest) -> HttpResponse:
     """A material or bought part to receive (then back to the receiving form)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     organizations = Organization.objects.filter(pk__in=_orgs_with(actor, "stock.receive"))
     form = ItemForm(_data(request), organizations=organizations.order_by("name"))
     if request.method == "POST" and form.is_valid():
@@ -433,7 +429,7 @@ def item_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def conversions(request: HttpRequest) -> HttpResponse:
     """Unit conversions of my items (1 sheet = 0.004 kg) and a form to add one."""
-    actor = _actor(request)
+    actor = request_actor(request)
     orgs = _orgs_with(actor, "stock.manage")
     items = Item.objects.owned_by(orgs).order_by("name")
     if request.method == "POST" and "remove" in request.POST:
@@ -535,7 +531,7 @@ def _line_kwargs(choices: dict[str, Any]) -> dict[str, Any]:
 @login_required
 def receive(request: HttpRequest) -> HttpResponse:
     """Receive a delivery: one lot per line, with its origin, checks and certificates."""
-    actor = _actor(request)
+    actor = request_actor(request)
     choices = _receiving_choices(actor)
     kwargs = _line_kwargs(choices)
     if request.method == "POST" and "add_line" in request.POST:
@@ -681,7 +677,7 @@ def _lot_input(
 @login_required
 def receipt_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A delivery received: its lots, with links to each."""
-    actor = _actor(request)
+    actor = request_actor(request)
     obj = _get(Receipt.objects.visible_to(actor).select_related("site", "received_by"), pk=pk)
     lots = list(
         obj.lots.select_related("item", "owner", "pool").order_by("pk")  # type: ignore[attr-defined]
@@ -760,7 +756,7 @@ def _lot_actions(actor: Actor, lot: Lot) -> dict[str, bool]:
 @login_required
 def lot_detail(request: HttpRequest, code: str) -> HttpResponse:
     """Everything about a lot: its facts, where it is, its ledger and reservations."""
-    actor = _actor(request)
+    actor = request_actor(request)
     obj = visible_lot(actor, code)
     entries = list(
         obj.entries.select_related(
@@ -807,7 +803,7 @@ def lot_detail(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def certificate(request: HttpRequest, code: str) -> HttpResponseBase:
     """The lot's certificates; ``?n=1`` shows the first one in the browser."""
-    obj = visible_lot(_actor(request), code)
+    obj = visible_lot(request_actor(request), code)
     blobs = list(obj.certificates.order_by("pk"))
     if "n" not in request.GET:
         return render(
@@ -816,7 +812,7 @@ def certificate(request: HttpRequest, code: str) -> HttpResponseBase:
             {
                 "lot": obj,
                 "certificates": blobs,
-                "can_add": bool(acting_orgs(_actor(request), obj, "stock.receive")),
+                "can_add": bool(acting_orgs(request_actor(request), obj, "stock.receive")),
             },
         )
     try:
@@ -879,7 +875,7 @@ def _act(
 def inspect(request: HttpRequest, code: str) -> HttpResponse:
     """Record contaminant checks and a grade: a failed check blocks the lot, a pass frees a
     lot in quarantine."""
-    actor = _actor(request)
+    actor = request_actor(request)
     obj = lot_for(actor, code, "stock.receive", shared=False)
     form = InspectionForm(_data(request))
 
@@ -910,7 +906,7 @@ def inspect(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def move(request: HttpRequest, code: str) -> HttpResponse:
     """Move stock of the lot to another location of the same site."""
-    actor = _actor(request)
+    actor = request_actor(request)
     obj = lot_for(actor, code, "stock.move", shared=False)
     sources = _lot_locations(actor, obj, "stock.move")
     targets = (
@@ -949,7 +945,7 @@ def move(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def scrap(request: HttpRequest, code: str) -> HttpResponse:
     """Take stock out as waste, saying why."""
-    actor = _actor(request)
+    actor = request_actor(request)
     obj = lot_for(actor, code, "stock.move", shared=False)
     sources = _lot_locations(actor, obj, "stock.move")
     form = ScrapForm(_data(request), locations=sources, units=_unit_choices(obj))
@@ -982,7 +978,7 @@ def scrap(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def adjust(request: HttpRequest, code: str) -> HttpResponse:
     """Correct the stock after a count (managers), with a reason."""
-    actor = _actor(request)
+    actor = request_actor(request)
     obj = lot_for(actor, code, "stock.manage", shared=False)
     locations = (
         Location.objects.owned_by(organizations_where(actor, "stock.manage"))
@@ -1019,7 +1015,7 @@ def adjust(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def reserve(request: HttpRequest, code: str) -> HttpResponse:
     """Keep stock of the lot for a work order of my sites."""
-    actor = _actor(request)
+    actor = request_actor(request)
     obj = lot_for(actor, code, "stock.move", shared=False)
     sources = _lot_locations(actor, obj, "stock.move")
     work_orders = (
@@ -1066,7 +1062,7 @@ def reserve(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def certificate_add(request: HttpRequest, code: str) -> HttpResponse:
     """Attach certificates (PDF or images) to a lot."""
-    actor = _actor(request)
+    actor = request_actor(request)
     obj = lot_for(actor, code, "stock.receive", shared=False)
     form = CertificateForm(_data(request), _files(request))
     if upload_was_refused(request):
@@ -1095,7 +1091,7 @@ def certificate_add(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def release(request: HttpRequest, pk: int) -> HttpResponse:
     """Give reserved stock back to the free stock."""
-    actor = _actor(request)
+    actor = request_actor(request)
     reservation = _get(
         Reservation.objects.visible_to(actor).select_related("lot", "location__site"),
         pk=pk,
@@ -1124,7 +1120,7 @@ def _my_transfers(actor: Actor) -> QuerySet[Transfer]:
 @login_required
 def transfers(request: HttpRequest) -> HttpResponse:
     """Transfers arriving at my sites (to receive) and leaving them."""
-    actor = _actor(request)
+    actor = request_actor(request)
     orgs = _require_member(actor)
     base = (
         _my_transfers(actor)
@@ -1172,7 +1168,7 @@ def _datalist(actor: Actor, orgs: list[int]) -> list[StockRow]:
 @login_required
 def ship(request: HttpRequest) -> HttpResponse:
     """Send lots to another site of the network."""
-    actor = _actor(request)
+    actor = request_actor(request)
     choices = _ship_choices(actor)
     fields = list(ShipLineForm.base_fields)
     if request.method == "POST" and "add_line" in request.POST:
@@ -1270,7 +1266,7 @@ def _transfer_lines(transfer: Transfer) -> list[Any]:
 @login_required
 def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A transfer: its lines, what was received, and the discrepancies."""
-    actor = _actor(request)
+    actor = request_actor(request)
     obj = _transfer(actor, pk)
     return render(
         request,
@@ -1288,7 +1284,7 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def transfer_receive(request: HttpRequest, pk: int) -> HttpResponse:
     """The receiving site counts what arrived, line by line, and notes any difference."""
-    actor = _actor(request)
+    actor = request_actor(request)
     obj = _transfer(actor, pk)
     sides = {obj.from_site.organization_id, obj.to_site.organization_id}
     if not any(has_perm(actor, "stock.receive", o) for o in sides & actor.organization_ids):

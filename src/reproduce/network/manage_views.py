@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from reproduce.accounts.forms import ObjectIdForm, add_service_errors
 from reproduce.accounts.models import Organization
+from reproduce.core.actor import request_actor
 from reproduce.core.permissions import access, get_for_action_or_404, has_perm, require
 from reproduce.network import services
 from reproduce.network.manage_forms import (
@@ -49,10 +50,6 @@ from reproduce.network.models import (
 )
 
 HOURS_PREFIX = "hours"
-
-
-def _actor(request: HttpRequest) -> Any:
-    return request.actor  # type: ignore[attr-defined]
 
 
 def active_organization(actor: Any, perm: str | None) -> Organization:
@@ -86,7 +83,7 @@ def _site_context(site: Site, actor: Any, **extra: Any) -> dict[str, Any]:
 @access("member", perm="site.edit")
 @login_required
 def site_create(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     active_organization(actor, "site.edit")
     form = SiteForm(request.POST or None, actor=actor, creating=True, instance=Site())
     if request.method == "POST" and form.is_valid():
@@ -112,7 +109,7 @@ def site_create(request: HttpRequest) -> HttpResponse:
 @access("member", perm="site.edit", object="slug", model="network.Site")
 @login_required
 def site_edit(request: HttpRequest, slug: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     site = get_for_action_or_404(Site, actor, "site.edit", slug=slug)
     form = SiteForm(request.POST or None, actor=actor, creating=False, instance=copy.copy(site))
     if request.method == "POST" and form.is_valid():
@@ -140,7 +137,7 @@ def site_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def site_hours(request: HttpRequest, slug: str) -> HttpResponse:
     """The weekly opening hours: one row per period, several rows for split days."""
-    actor = _actor(request)
+    actor = request_actor(request)
     site = get_for_action_or_404(Site, actor, "site.edit", slug=slug)
     formset: BaseOpeningHoursFormSet
     if request.method == "POST" and "add_row" in request.POST:
@@ -171,7 +168,7 @@ def site_hours(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def site_closures(request: HttpRequest, slug: str) -> HttpResponse:
     """Days the site is closed: add a period, remove one."""
-    actor = _actor(request)
+    actor = request_actor(request)
     site = get_for_action_or_404(Site, actor, "site.edit", slug=slug)
     form = ClosureForm()
     if request.method == "POST" and request.POST.get("action") == "remove":
@@ -236,7 +233,7 @@ def _save_machine(actor: Any, form: MachineForm, machine: Machine | None) -> Mac
 @login_required
 def machine_create(request: HttpRequest) -> HttpResponse:
     """Add a machine; ``?site=<slug>`` preselects one of the actor's sites."""
-    actor = _actor(request)
+    actor = request_actor(request)
     active_organization(actor, "machine.edit")
     form = MachineForm(request.POST or None, actor=actor, instance=Machine())
     if request.method != "POST":
@@ -259,7 +256,7 @@ def machine_create(request: HttpRequest) -> HttpResponse:
 @access("member", perm="machine.edit", object="machine_id", model="network.Machine")
 @login_required
 def machine_edit(request: HttpRequest, machine_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     machine = get_for_action_or_404(Machine, actor, "machine.edit", pk=machine_id)
     form = MachineForm(request.POST or None, actor=actor, instance=copy.copy(machine))
     if request.method == "POST" and form.is_valid():
@@ -277,7 +274,7 @@ def machine_edit(request: HttpRequest, machine_id: int) -> HttpResponse:
 @login_required
 def machine_delete(request: HttpRequest, machine_id: int) -> HttpResponse:
     """Asks first (GET), deletes on POST."""
-    actor = _actor(request)
+    actor = request_actor(request)
     machine = get_for_action_or_404(Machine, actor, "machine.edit", pk=machine_id)
     site = machine.site
     if request.method == "POST":
@@ -294,7 +291,7 @@ def machine_delete(request: HttpRequest, machine_id: int) -> HttpResponse:
 @login_required
 def machine_unavailability(request: HttpRequest, machine_id: int) -> HttpResponse:
     """Periods a machine cannot be used; operators report breakdowns here too."""
-    actor = _actor(request)
+    actor = request_actor(request)
     machine = get_for_action_or_404(Machine, actor, "machine.report_unavailability", pk=machine_id)
     org_id = machine.site.organization_id
     form = UnavailabilityForm()
@@ -362,7 +359,7 @@ def _sharing_forms(request: HttpRequest, organization: Organization) -> list[Sha
 @login_required
 def sharing(request: HttpRequest) -> HttpResponse:
     """Per group of data (contacts, prices, capacity, machines): who may see it."""
-    actor = _actor(request)
+    actor = request_actor(request)
     organization = active_organization(actor, "sharing.edit")
     forms = _sharing_forms(request, organization)
     if request.method == "POST" and all(form.is_valid() for form in forms):
@@ -398,7 +395,7 @@ def _validate_skill(request: HttpRequest, organization: Organization) -> HttpRes
         Skill.objects.owned_by(organization).select_related("user", "process"),
         pk=_child_id(request),
     )
-    services.validate_skill(actor=_actor(request), skill=skill)
+    services.validate_skill(actor=request_actor(request), skill=skill)
     messages.success(
         request,
         _("The skill “%(process)s” of %(person)s is validated.")
@@ -411,7 +408,7 @@ def _validate_skill(request: HttpRequest, organization: Organization) -> HttpRes
 @login_required
 def skills(request: HttpRequest) -> HttpResponse:
     """Members declare their own skills; managers validate those of the team."""
-    actor = _actor(request)
+    actor = request_actor(request)
     organization = active_organization(actor, None)
     form = SkillForm()
     if request.method == "POST" and request.POST.get("action") == "validate":

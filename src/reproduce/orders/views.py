@@ -33,7 +33,7 @@ from django.views.decorators.http import require_POST
 
 from reproduce.accounts.forms import add_service_errors
 from reproduce.accounts.models import Organization
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, has_perm, require
 from reproduce.designs import configurator
 from reproduce.designs.edit_views import _submit_once
@@ -74,10 +74,6 @@ ORDER_ERRORS = {
 }
 QUOTE_ERRORS = {"invalid_price": "amount", "date_in_past": "valid_until"}
 COUNTER_ERRORS = {"date_in_past": "proposed_end", "invalid_price": "proposed_price"}
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _get(queryset: QuerySet[Any], **lookup: Any) -> Any:
@@ -135,7 +131,7 @@ def work_url(work_order: WorkOrder) -> str:
 @login_required
 def order_list(request: HttpRequest) -> HttpResponse:
     """My organisations' orders; every order for coordinators, with a status filter."""
-    actor = _actor(request)
+    actor = request_actor(request)
     manage = selectors.can_manage(actor)
     form = StateFilterForm(request.GET or None)
     state = form.cleaned_data["state"] if form.is_valid() else ""
@@ -249,7 +245,7 @@ def _order_page(
 @login_required
 def new(request: HttpRequest) -> HttpResponse:
     """A member orders (or asks a quote) for one of their organisations."""
-    actor = _actor(request)
+    actor = request_actor(request)
     ids = organizations_where(actor, "order.place")
     if not ids:
         raise PermissionDenied(_("You do not have the permission to do this."))
@@ -261,7 +257,7 @@ def new(request: HttpRequest) -> HttpResponse:
 @login_required
 def new_on_behalf(request: HttpRequest) -> HttpResponse:
     """A coordinator orders on behalf of a customer organisation."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, "order.manage")
     customers = Organization.objects.filter(is_active=True).order_by("name")
     return _order_page(request, actor, customers, on_behalf=True)
@@ -314,7 +310,7 @@ def _progress(order: Order) -> list[dict[str, Any]]:
 
 
 def _render_detail(request: HttpRequest, order: Order, **forms: Any) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     manage = selectors.can_manage(actor)
     place = has_perm(actor, "order.place", order.customer_id)
     lines = [
@@ -364,19 +360,19 @@ def _visible_order(actor: Actor, order_id: int) -> Order:
 @access("member", object="order_id", model="orders.Order")
 @login_required
 def detail(request: HttpRequest, order_id: int) -> HttpResponse:
-    return _render_detail(request, _visible_order(_actor(request), order_id))
+    return _render_detail(request, _visible_order(request_actor(request), order_id))
 
 
 def _customer_order(request: HttpRequest, order_id: int) -> Order:
     """The order, for a manager of its customer organisation (others: 404 or 403)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     order = _visible_order(actor, order_id)
     require(actor, "order.place", order.customer_id)
     return order
 
 
 def _submit(request: HttpRequest, order: Order) -> None:
-    actor = _actor(request)
+    actor = request_actor(request)
     accepting = order.state == OrderState.QUOTED
 
     def action() -> str:
@@ -390,7 +386,7 @@ def _submit(request: HttpRequest, order: Order) -> None:
 
 def _request_quote(request: HttpRequest, order: Order) -> None:
     def action() -> str:
-        services.request_quote(actor=_actor(request), order=order)
+        services.request_quote(actor=request_actor(request), order=order)
         return _("The quote request is sent to the network coordinator.")
 
     _run(request, action)
@@ -401,7 +397,7 @@ def _cancel(request: HttpRequest, order: Order) -> None:
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
 
     def action() -> str:
-        services.cancel_order(actor=_actor(request), order=order, reason=reason)
+        services.cancel_order(actor=request_actor(request), order=order, reason=reason)
         return _("The order is cancelled.")
 
     _run(request, action)
@@ -436,7 +432,7 @@ def cancel(request: HttpRequest, order_id: int) -> HttpResponse:
 
 
 def _managed_order(request: HttpRequest, order_id: int) -> Order:
-    actor = _actor(request)
+    actor = request_actor(request)
     order = _visible_order(actor, order_id)  # a missing order answers 404 to everyone
     require(actor, "order.manage")
     return order
@@ -472,7 +468,7 @@ def quote(request: HttpRequest, order_id: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.quote_order(
-                actor=_actor(request),
+                actor=request_actor(request),
                 order=order,
                 amount=data["amount"],
                 valid_until=data["valid_until"],
@@ -499,7 +495,7 @@ def release(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _managed_order(request, order_id)
 
     def action() -> str:
-        work = services.release_order(actor=_actor(request), order=order)
+        work = services.release_order(actor=request_actor(request), order=order)
         return _("The order is released: %(n)s work orders to dispatch.") % {"n": len(work)}
 
     _run(request, action)
@@ -514,7 +510,7 @@ def dispatch_all(request: HttpRequest, order_id: int) -> HttpResponse:
     order = _managed_order(request, order_id)
 
     def action() -> str:
-        offers = services.dispatch_order(actor=_actor(request), order=order)
+        offers = services.dispatch_order(actor=request_actor(request), order=order)
         left = (
             WorkOrder.objects.unscoped("work of one order the coordinator manages")
             .filter(order=order, state=WorkOrderState.UNASSIGNED)
@@ -600,7 +596,7 @@ def _design_link(actor: Actor, work_order: WorkOrder) -> str:
 def _render_work(
     request: HttpRequest, work_order: WorkOrder, bound: tuple[int, str, Any] | None = None
 ) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     manage = selectors.can_manage(actor)
     context: dict[str, Any] = {
         "wo": work_order,
@@ -672,11 +668,11 @@ def _visible_work(actor: Actor, work_order_id: int) -> WorkOrder:
 @login_required
 def work_order(request: HttpRequest, work_order_id: int) -> HttpResponse:
     """The coordinator's dispatch page for one work order; for a site, its own offer."""
-    return _render_work(request, _visible_work(_actor(request), work_order_id))
+    return _render_work(request, _visible_work(request_actor(request), work_order_id))
 
 
 def _managed_work(request: HttpRequest, work_order_id: int) -> WorkOrder:
-    actor = _actor(request)
+    actor = request_actor(request)
     wo = _visible_work(actor, work_order_id)
     require(actor, "order.manage")
     return wo
@@ -709,7 +705,7 @@ def offer(request: HttpRequest, work_order_id: int) -> HttpResponse:
 
     def action() -> str:
         services.offer_work_order(
-            actor=_actor(request),
+            actor=request_actor(request),
             work_order=wo,
             site=site,
             answer_within_hours=form.cleaned_data["answer_within_hours"],
@@ -731,7 +727,7 @@ def offer(request: HttpRequest, work_order_id: int) -> HttpResponse:
 @require_POST
 def assign(request: HttpRequest, work_order_id: int) -> HttpResponse:
     """Give the work to a site directly (override), saying why."""
-    actor = _actor(request)
+    actor = request_actor(request)
     wo = _managed_work(request, work_order_id)
     form = AssignForm(request.POST, sites=_assignable_sites(actor))
     if form.is_valid():
@@ -750,7 +746,7 @@ def assign(request: HttpRequest, work_order_id: int) -> HttpResponse:
 
 
 def _managed_offer(request: HttpRequest, offer_id: int) -> Offer:
-    actor = _actor(request)
+    actor = request_actor(request)
     found: Offer = _get(
         Offer.objects.visible_to(actor).select_related("work_order", "site"), pk=offer_id
     )
@@ -764,7 +760,7 @@ def _coordinator_answer(
     found = _managed_offer(request, offer_id)
 
     def action() -> str:
-        call(actor=_actor(request), offer=found)
+        call(actor=request_actor(request), offer=found)
         return text % {"site": found.site.name}
 
     _run(request, action)
@@ -823,7 +819,7 @@ def _inbox_context(actor: Actor, bound: tuple[int, str, Any] | None = None) -> d
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """Offers made to my organisations' sites, and the accepted work not finished."""
-    actor = _actor(request)
+    actor = request_actor(request)
     if not actor.organization_ids:
         raise PermissionDenied(_("The inbox is for the members of an organisation."))
     return render(request, "orders/inbox.html", _inbox_context(actor))
@@ -831,7 +827,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 def _offer_to_answer(request: HttpRequest, offer_id: int) -> Offer:
     """The offer, for a manager of the site's organisation (others: 404 or 403)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     found: Offer = _get(
         Offer.objects.visible_to(actor).select_related("work_order", "site"), pk=offer_id
     )
@@ -850,8 +846,10 @@ def _refused(request: HttpRequest, found: Offer, kind: str, form: Any) -> HttpRe
     """Show the answer again with the refusal and what was typed."""
     bound = (found.pk, kind, form)
     if request.POST.get("from") == "work":
-        return _render_work(request, _visible_work(_actor(request), found.work_order_id), bound)
-    return render(request, "orders/inbox.html", _inbox_context(_actor(request), bound))
+        return _render_work(
+            request, _visible_work(request_actor(request), found.work_order_id), bound
+        )
+    return render(request, "orders/inbox.html", _inbox_context(request_actor(request), bound))
 
 
 def _try(form: Any, call: Callable[[], Any], fields: dict[str, str] | None = None) -> bool:
@@ -880,7 +878,7 @@ def accept(request: HttpRequest, offer_id: int) -> HttpResponse:
         if _try(
             form,
             lambda: services.accept_offer(
-                actor=_actor(request),
+                actor=request_actor(request),
                 offer=found,
                 machine=machine,
                 comment=form.cleaned_data["comment"],
@@ -905,7 +903,7 @@ def decline(request: HttpRequest, offer_id: int) -> HttpResponse:
     if form.is_valid() and _try(
         form,
         lambda: services.decline_offer(
-            actor=_actor(request),
+            actor=request_actor(request),
             offer=found,
             reason=form.cleaned_data["reason"],
             comment=form.cleaned_data["comment"],
@@ -931,7 +929,7 @@ def counter(request: HttpRequest, offer_id: int) -> HttpResponse:
     if form.is_valid() and _try(
         form,
         lambda: services.counter_offer(
-            actor=_actor(request),
+            actor=request_actor(request),
             offer=found,
             proposed_end=form.cleaned_data["proposed_end"],
             proposed_price=form.cleaned_data["proposed_price"],
@@ -955,7 +953,7 @@ def counter(request: HttpRequest, offer_id: int) -> HttpResponse:
 @login_required
 def dispatch(request: HttpRequest) -> HttpResponse:
     """Work to dispatch, work without a site, counter-proposals and offers awaiting answers."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, "order.manage")
     expired = services.expire_overdue_offers()
     queue = list(selectors.dispatch_queue(actor)[:LIST_LIMIT])

@@ -21,7 +21,7 @@ from reproduce.api.auth import require_authenticated
 from reproduce.api.errors import ApiError, ErrorOut
 from reproduce.api.idempotency import idempotent
 from reproduce.api.pagination import Page, PageParams, page_of
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, get_visible_or_404, require
 from reproduce.network.models import Machine, Site
 from reproduce.planning import bookings, services
@@ -46,10 +46,6 @@ ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: Erro
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _network_reader(request: HttpRequest, perm: str = "plan.view") -> Actor:
@@ -272,7 +268,7 @@ def machine_slots(
 ) -> dict[str, Any]:
     """The slots of ``minutes`` (a multiple of 30) still free on ``date`` inside the site's
     opening hours, every half hour; past slots are left out."""
-    actor = _actor(request)
+    actor = request_actor(request)
     machine = get_visible_or_404(Machine, actor, pk=machine_id)
     day = params.date or timezone.localdate()
     moment = timezone.make_aware(datetime.combine(day, time(12)))

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, get_visible_or_404, has_perm, require
 from reproduce.designs.edit_views import run_once, show_refusal
 from reproduce.network.models import Machine, Site
@@ -36,10 +36,6 @@ from reproduce.planning.models import Booking, BookingState, CalendarFeed, PlanR
 BOOKING_ERRORS = {"invalid_period": "minutes", "too_long": "minutes"}
 PLAN_DAYS, SITE_DAYS = 21, 14
 LOOK_AHEAD_DAYS = 14  # the booking page opens on the first day with a free slot
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _start(request: HttpRequest) -> datetime:
@@ -79,7 +75,7 @@ def _run_context(run: PlanRun) -> dict[str, Any]:
 @access("network", perm="plan.view")
 @login_required
 def plan(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, "plan.view")
     return _plan_page(request, actor, ReplanForm())
 
@@ -127,7 +123,7 @@ def _plan_page(request: HttpRequest, actor: Actor, form: ReplanForm) -> HttpResp
 @login_required
 @require_POST
 def replan(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, "plan.manage")
     form = ReplanForm(request.POST)
     if not form.is_valid():
@@ -153,7 +149,7 @@ def run_status(request: HttpRequest, plan_id: int) -> HttpResponse:
         run = PlanRun.objects.get(pk=plan_id)
     except (PlanRun.DoesNotExist, ValueError) as exc:
         raise Http404 from exc
-    require(_actor(request), "plan.view")
+    require(request_actor(request), "plan.view")
     return render(request, "planning/_run_status.html", _run_context(run))
 
 
@@ -173,7 +169,7 @@ def _sees_plan(actor: Actor, site: Site) -> bool:
 def site_plan(request: HttpRequest, slug: str) -> HttpResponse:
     """A site's own plan: its accepted work per machine, its bookings, its load, and the
     addresses of its calendars. Someone outside the site sees only that the page exists."""
-    actor = _actor(request)
+    actor = request_actor(request)
     site = _site(actor, slug)
     sees = _sees_plan(actor, site)
     context: dict[str, Any] = {"site": site, "sees": sees}
@@ -217,7 +213,7 @@ def _ics(body: bytes, name: str) -> HttpResponse:
 @access("member", object="slug", model="network.Site")
 @login_required
 def site_ics(request: HttpRequest, slug: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     site = _site(actor, slug)
     return _ics(ical.calendar(site, full=_sees_plan(actor, site)), site.slug)
 
@@ -225,7 +221,7 @@ def site_ics(request: HttpRequest, slug: str) -> HttpResponse:
 @access("member", object="machine_id", model="network.Machine")
 @login_required
 def machine_ics(request: HttpRequest, machine_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     machine = get_visible_or_404(Machine, actor, pk=machine_id)
     full = _sees_plan(actor, machine.site)
     return _ics(ical.calendar(machine.site, machine, full=full), f"machine-{machine.pk}")
@@ -254,7 +250,7 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
 def bookings(request: HttpRequest) -> HttpResponse:
     """My bookings (coming ones first, then the last month's), and for the managers of a
     workshop the coming bookings of its machines."""
-    actor = _actor(request)
+    actor = request_actor(request)
     now = timezone.now()
     visible = Booking.objects.visible_to(actor).select_related("machine__site", "user")
     mine = visible.filter(user=request.user)
@@ -326,7 +322,7 @@ def _slot_form(
 )
 @login_required
 def book(request: HttpRequest, machine_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     machine = get_visible_or_404(Machine, actor, pk=machine_id)
     require(actor, "booking.create", actor.active_organization_id)
     form = BookingForm(request.POST or None)
@@ -367,7 +363,7 @@ def book(request: HttpRequest, machine_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def cancel_booking(request: HttpRequest, booking_id: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     booking = get_visible_or_404(Booking, actor, pk=booking_id)
     if not (
         has_perm(actor, "booking.create", actor.active_organization_id)

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from reproduce.accounts.forms import add_service_errors
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, get_visible_or_404, require
 from reproduce.designs.models import Item
 from reproduce.files.http import blob_response
@@ -56,10 +56,6 @@ from reproduce.production.models import Consumption, OutputRecord, RunEvent, Wor
 RECENT = 20
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
-
-
 def work_url(wo: WorkOrder) -> str:
     return reverse("production:work", args=[wo.pk])
 
@@ -69,7 +65,7 @@ def _visible(actor: Actor, pk: int) -> WorkOrder:
 
 
 def _acting(request: HttpRequest, pk: int) -> WorkOrder:
-    return selectors.work_for_action(_actor(request), pk)
+    return selectors.work_for_action(request_actor(request), pk)
 
 
 def labels_url(wo: WorkOrder, lots: list[Lot]) -> str:
@@ -94,7 +90,7 @@ def labels_url(wo: WorkOrder, lots: list[Lot]) -> str:
 @login_required
 def today(request: HttpRequest) -> HttpResponse:
     """Accepted and running work of my organisations' sites, what runs and today's first."""
-    actor = _actor(request)
+    actor = request_actor(request)
     if not actor.organization_ids:
         raise PermissionDenied(_("My work is for the members of a workshop."))
     now = timezone.now()
@@ -145,7 +141,7 @@ def _forms(wo: WorkOrder, bound: dict[str, Any]) -> dict[str, Any]:
 
 
 def _render_work(request: HttpRequest, wo: WorkOrder, **bound: Any) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     unscoped = "rows of a work order the caller may see"
     made = list(Lot.objects.unscoped(unscoped).filter(work_order=wo).order_by("created_at"))
     context = {
@@ -184,14 +180,14 @@ def _render_work(request: HttpRequest, wo: WorkOrder, **bound: Any) -> HttpRespo
 @login_required
 def work(request: HttpRequest, pk: int) -> HttpResponse:
     """The execution page of one work order (read-only without ``work.execute``)."""
-    return _render_work(request, _visible(_actor(request), pk))
+    return _render_work(request, _visible(request_actor(request), pk))
 
 
 def _act(request: HttpRequest, pk: int, call: Callable[[Actor, WorkOrder], str]) -> HttpResponse:
     """Run a form-less action (start, resume); its refusal becomes an error message."""
     wo = _acting(request, pk)
     try:
-        text = call(_actor(request), wo)
+        text = call(request_actor(request), wo)
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
     else:
@@ -258,7 +254,7 @@ def pause(request: HttpRequest, pk: int) -> HttpResponse:
 
     def call(data: dict[str, Any]) -> str:
         services.pause_work(
-            actor=_actor(request), work_order=wo, reason=data["reason"], note=data["note"]
+            actor=request_actor(request), work_order=wo, reason=data["reason"], note=data["note"]
         )
         return _("%(ref)s is paused.") % {"ref": wo.reference}
 
@@ -274,7 +270,7 @@ def output(request: HttpRequest, pk: int) -> HttpResponse:
 
     def call(data: dict[str, Any]) -> str:
         services.record_output(
-            actor=_actor(request),
+            actor=request_actor(request),
             work_order=wo,
             good=data["good"] or 0,
             scrap=data["scrap"] or 0,
@@ -323,7 +319,7 @@ CONSUME_ERRORS = {
 def consume(request: HttpRequest, pk: int) -> HttpResponse:
     """A lot used by the work, by its code (typed or scanned)."""
     wo = _acting(request, pk)
-    actor = _actor(request)
+    actor = request_actor(request)
     locations = selectors.site_locations(wo) if wo.site_id else Location.objects.none()
     form = ConsumeForm(request.POST, locations=locations)
     if form.is_valid():
@@ -375,7 +371,10 @@ def photo(request: HttpRequest, pk: int) -> HttpResponse:
 
     def call(data: dict[str, Any]) -> str:
         services.add_photo(
-            actor=_actor(request), work_order=wo, upload=data["photo"], caption=data["caption"]
+            actor=request_actor(request),
+            work_order=wo,
+            upload=data["photo"],
+            caption=data["caption"],
         )
         return _("The photo is added.")
 
@@ -390,7 +389,7 @@ def add_time(request: HttpRequest, pk: int) -> HttpResponse:
     wo = _acting(request, pk)
 
     def call(data: dict[str, Any]) -> str:
-        services.add_time(actor=_actor(request), work_order=wo, minutes=data["minutes"])
+        services.add_time(actor=request_actor(request), work_order=wo, minutes=data["minutes"])
         return _("%(minutes)s minutes added.") % {"minutes": data["minutes"]}
 
     return _with_form(request, wo, "time_form", TimeForm(request.POST), call)
@@ -411,7 +410,7 @@ FINISH_ERRORS = {
 def finish(request: HttpRequest, pk: int) -> HttpResponse:
     """Finish the work: what was made goes to stock as a new lot, made from the lots used."""
     wo = _acting(request, pk)
-    actor = _actor(request)
+    actor = request_actor(request)
     if wo.site_id is None:
         messages.error(request, _("This work order is not assigned to a site yet."))
         return HttpResponseRedirect(work_url(wo))
@@ -447,7 +446,7 @@ def finish(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def photos(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The photos of a work order; ``?photo=<id>`` answers one photo's bytes."""
-    wo = _visible(_actor(request), pk)
+    wo = _visible(request_actor(request), pk)
     rows = WorkPhoto.objects.unscoped("photos of a work order the caller may see").filter(
         work_order=wo
     )
@@ -471,7 +470,7 @@ def photos(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 def _salt(request: HttpRequest) -> str:
     """What else the fragment depends on: the language and who reads it (links differ)."""
-    return f"{get_language()}:{_actor(request).user_id}"
+    return f"{get_language()}:{request_actor(request).user_id}"
 
 
 def not_modified(request: HttpRequest, etag: str) -> HttpResponse | None:
@@ -495,7 +494,7 @@ def _fragment(request: HttpRequest, template: str, context: dict[str, Any], etag
 @login_required
 def order_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The live progress of an order's work (customer read-only, coordinator, sites)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     order = get_visible_or_404(Order, actor, pk=pk)
     etag = selectors.order_etag(order, _salt(request))
     return not_modified(request, etag) or _fragment(
@@ -518,7 +517,7 @@ def order_progress_context(actor: Actor, order: Order) -> dict[str, Any]:
 @login_required
 def work_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The live progress of one work order."""
-    wo = _visible(_actor(request), pk)
+    wo = _visible(request_actor(request), pk)
     etag = selectors.work_etag(wo, _salt(request))
     return not_modified(request, etag) or _fragment(
         request,
@@ -532,7 +531,7 @@ def work_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def floor_progress(request: HttpRequest) -> HttpResponse:
     """Work running or paused now, across the network (polled by the plan page)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, "plan.view")
     etag = selectors.floor_etag(actor, _salt(request))
     return not_modified(request, etag) or _fragment(

@@ -20,7 +20,7 @@ from reproduce.api.auth import require_authenticated
 from reproduce.api.errors import ErrorOut
 from reproduce.api.idempotency import idempotent
 from reproduce.api.pagination import Page, PageParams
-from reproduce.core.actor import Actor
+from reproduce.core.actor import request_actor
 from reproduce.core.permissions import access, get_visible_or_404, require
 from reproduce.programme.models import Call
 from reproduce.programme.schemas_calls import CallIn, CallOut, CallPatch, call_out
@@ -30,10 +30,6 @@ router = Router(tags=["programme"])
 
 ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 PARTS = ("criteria", "questions", "documents")
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 class CallFilter(PageParams):
@@ -71,7 +67,7 @@ def list_calls(request: HttpRequest, filters: Query[CallFilter]) -> dict[str, An
     """The published calls, those open for applications first (by deadline), then the
     closed ones — to anyone, without authentication. Programme officers also see drafts.
     Filters: ``state``, ``open`` (published and the deadline not yet passed)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     rows = Call.objects.visible_to(actor).prefetch_related("host_fablabs")
     if filters.state:
         rows = rows.filter(state=filters.state)
@@ -92,7 +88,7 @@ def list_calls(request: HttpRequest, filters: Query[CallFilter]) -> dict[str, An
 def get_call(request: HttpRequest, slug: str) -> dict[str, Any]:
     """A published call with its dates, host fablabs, scoring grid, questions and documents
     asked. A draft answers 404 except to programme officers."""
-    return call_out(get_visible_or_404(Call, _actor(request), slug=slug))
+    return call_out(get_visible_or_404(Call, request_actor(request), slug=slug))
 
 
 @router.post("/calls", response={201: CallOut, **ERRORS}, summary="Create a call")

@@ -22,7 +22,7 @@ from ninja import Query, Router
 from reproduce.api.auth import require_authenticated
 from reproduce.api.errors import STATUS_BY_CODE, ApiError, ErrorOut
 from reproduce.api.pagination import Page, PageParams, page_of
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, get_visible_or_404, require
 from reproduce.programme.access import record_access
 from reproduce.programme.models import Cohort, Event, Grant, GrantReceipt
@@ -47,10 +47,6 @@ router = Router(tags=["programme"])
 VIEW, MANAGE = "programme.view", "programme.manage"
 ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 MONEY = DecimalField(max_digits=12, decimal_places=2)
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _officer(request: HttpRequest, perm: str = VIEW) -> Actor:
@@ -209,7 +205,7 @@ def list_events(
 ) -> dict[str, Any]:
     """The published events of the programme (Maker Faire, Meet the Maker…) with their free
     places, soonest first. ``upcoming=false`` lists the past ones too."""
-    rows = Event.objects.visible_to(_actor(request)).filter(is_published=True)
+    rows = Event.objects.visible_to(request_actor(request)).filter(is_published=True)
     if upcoming:
         rows = rows.filter(ends_at__gte=timezone.now())
     rows = rows.annotate(

@@ -29,10 +29,6 @@ ERRORS: dict[int, Any] = {403: ErrorOut, 404: ErrorOut}
 API_MAX_NODES = 5000
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
-
-
 # ---------------------------------------------------------------- trace
 
 

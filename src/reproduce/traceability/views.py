@@ -33,7 +33,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from reproduce.accounts.forms import add_service_errors
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, get_visible_or_404, has_perm, require
 from reproduce.designs.models import UNIT_SYMBOLS
 from reproduce.inventory import services as stock
@@ -46,10 +46,6 @@ from reproduce.traceability.lookups import owned_lot, visible_lot
 
 SEARCH_LIMIT = 20
 HISTORY_LIMIT = 50
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _related_orgs(actor: Actor, lot: Lot) -> set[int]:
@@ -88,7 +84,7 @@ def recall_url(actor: Actor, lot: Lot) -> str:
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
     """Type or scan a lot code (or a label's address): straight to its trace."""
-    actor = _actor(request)
+    actor = request_actor(request)
     form = SearchForm(request.GET or None)
     matches: list[Lot] = []
     if form.is_valid():
@@ -136,7 +132,7 @@ def _history(actor: Actor, lot: Lot) -> list[dict[str, Any]]:
 @login_required
 def trace(request: HttpRequest, code: str) -> HttpResponse:
     """Where the lot came from and where it went, each lot once."""
-    actor = _actor(request)
+    actor = request_actor(request)
     lot = visible_lot(actor, code)
     found = selectors.trace(actor, lot)
     can_print = may_print(actor, lot)
@@ -162,7 +158,7 @@ def trace(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _recall_page(request: HttpRequest, lot: Lot) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     found = selectors.recall(actor, lot)
     if request.GET.get("format") == "csv":
         return _recall_csv(found)
@@ -177,14 +173,14 @@ def _recall_page(request: HttpRequest, lot: Lot) -> HttpResponse:
 @login_required
 def recall(request: HttpRequest, code: str) -> HttpResponse:
     """The owner's recall list: affected finished lots, where they are, who has them."""
-    return _recall_page(request, owned_lot(_actor(request), code, "stock.manage"))
+    return _recall_page(request, owned_lot(request_actor(request), code, "stock.manage"))
 
 
 @access("network", perm="trace.network", object="code", model="inventory.Lot")
 @login_required
 def recall_network(request: HttpRequest, code: str) -> HttpResponse:
     """The same list for a network coordinator, whoever owns the lot."""
-    actor = _actor(request)
+    actor = request_actor(request)
     lot = visible_lot(actor, code)  # a missing lot is 404 for everyone
     require(actor, "trace.network")
     return _recall_page(request, lot)
@@ -268,7 +264,7 @@ def _pdf(request: HttpRequest, lots: list[Lot], name: str) -> HttpResponse:
 @login_required
 def lot_labels(request: HttpRequest, code: str) -> HttpResponse:
     """The lot's label(s) as a PDF (``?sheet=L7160&copies=1&start=1``)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     lot = visible_lot(actor, code)
     if not may_print(actor, lot):
         raise PermissionDenied(_("Only the organisations holding this lot print its labels."))
@@ -288,7 +284,7 @@ def _lots_of(actor: Actor, **lookup: Any) -> list[Lot]:
 @login_required
 def receipt_labels(request: HttpRequest, pk: int) -> HttpResponse:
     """A sheet with the labels of every lot of one receipt."""
-    actor = _actor(request)
+    actor = request_actor(request)
     receipt = get_visible_or_404(Receipt, actor, pk=pk)
     require(actor, "organization.view", receipt.site.organization_id)
     return _pdf(request, _lots_of(actor, receipt=receipt), receipt.reference)
@@ -298,7 +294,7 @@ def receipt_labels(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def work_order_labels(request: HttpRequest, pk: int) -> HttpResponse:
     """A sheet with the labels of every lot a work order produced."""
-    actor = _actor(request)
+    actor = request_actor(request)
     work_order = get_visible_or_404(WorkOrder, actor, pk=pk)
     if work_order.site is not None:
         orgs = {work_order.site.organization_id}
@@ -316,7 +312,7 @@ def _passport_response(request: HttpRequest, lot: Lot | None) -> HttpResponse:
     granted = passports.public_access(lot) if lot is not None else None
     if lot is None or granted is None:
         raise Http404
-    actor = _actor(request)
+    actor = request_actor(request)
     data = passports.build(lot, granted)
     return render(
         request,
@@ -358,7 +354,7 @@ def digital_link(request: HttpRequest, gtin: str, lot_code: str) -> HttpResponse
 @login_required
 def passport_settings(request: HttpRequest, code: str) -> HttpResponse:
     """The owner chooses what of the passport is public, and writes care and end-of-life."""
-    actor = _actor(request)
+    actor = request_actor(request)
     lot = owned_lot(actor, code, "stock.manage")
     initial = {
         "public": lot.passport_public,

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, get_visible_or_404
 from reproduce.designs.edit_views import show_refusal
 from reproduce.files.http import blob_response
@@ -56,10 +56,6 @@ FIELD_OF = {
     "invalid_enterprise_number": "enterprise_number",
     "invalid_fte": "fte",
 }
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _lang() -> str:
@@ -101,7 +97,7 @@ def criteria_rows(call: Call) -> list[dict[str, Any]]:
 @access("public")
 def calls(request: HttpRequest) -> HttpResponse:
     """Published calls: those open for applications first, then the closed ones."""
-    actor = _actor(request)
+    actor = request_actor(request)
     rows = list(Call.objects.visible_to(actor).exclude(state=CallState.DRAFT).order_by("-deadline"))
     for row in rows:
         row.theme_text = row.text("theme")  # type: ignore[attr-defined]
@@ -116,7 +112,7 @@ def calls(request: HttpRequest) -> HttpResponse:
 @access("public", object="slug", model="programme.Call")
 def call(request: HttpRequest, slug: str) -> HttpResponse:
     """A call in the visitor's language: theme, dates, host fablabs, places, grid, documents."""
-    actor = _actor(request)
+    actor = request_actor(request)
     found = get_visible_or_404(Call, actor, slug=slug)
     if found.state == CallState.DRAFT:  # an officer previewing sees it; nobody else does
         messages.info(request, _("This call is a draft: only the programme team sees it."))
@@ -147,7 +143,7 @@ def call(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def apply(request: HttpRequest, slug: str) -> HttpResponse:
     """Start (or go back to) my application to the call."""
-    actor = _actor(request)
+    actor = request_actor(request)
     found = get_visible_or_404(Call, actor, slug=slug)
     mine = services.my_applications(actor).filter(call=found).first()
     if mine is not None and mine.state != ApplicationState.WITHDRAWN:
@@ -180,7 +176,7 @@ def _store_documents(request: HttpRequest, form: ApplicationForm, application: A
     for kind, upload in form.uploads():
         try:
             services.add_document(
-                actor=_actor(request), application=application, kind=kind, upload=upload
+                actor=request_actor(request), application=application, kind=kind, upload=upload
             )
             stored += 1
         except ValidationError as exc:
@@ -192,7 +188,7 @@ def _save(request: HttpRequest, form: ApplicationForm, application: Application)
     """Save the values, then the documents; True when nothing was refused."""
     try:
         services.save_application(
-            actor=_actor(request),
+            actor=request_actor(request),
             application=application,
             values=form.values(),
             choices=form.ranked(),
@@ -206,7 +202,7 @@ def _save(request: HttpRequest, form: ApplicationForm, application: Application)
 
 def _submit(request: HttpRequest, form: ApplicationForm, application: Application) -> bool:
     try:
-        services.submit_application(actor=_actor(request), application=application)
+        services.submit_application(actor=request_actor(request), application=application)
     except ValidationError as exc:
         missing = getattr(exc, "missing", None)
         if missing:
@@ -222,7 +218,7 @@ def _submit(request: HttpRequest, form: ApplicationForm, application: Applicatio
 @login_required
 def application(request: HttpRequest, pk: int) -> HttpResponse:
     """My application: the form while it is a draft, its status afterwards."""
-    actor = _actor(request)
+    actor = request_actor(request)
     found = _mine_or_404(actor, pk)
     if found.state != ApplicationState.DRAFT:
         return _status_page(request, found)
@@ -285,7 +281,7 @@ def _status_page(request: HttpRequest, application: Application) -> HttpResponse
 @login_required
 def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     """Withdraw my application (asks first)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     found = _mine_or_404(actor, pk)
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -305,7 +301,7 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def my_document(request: HttpRequest, pk: int) -> HttpResponseBase:
     """One of my documents, as I sent it."""
-    actor = _actor(request)
+    actor = request_actor(request)
     document = (
         ApplicationDocument.objects.visible_to(actor)
         .filter(pk=pk, application__applicant_id=actor.user_id)
@@ -324,7 +320,7 @@ def my_document(request: HttpRequest, pk: int) -> HttpResponseBase:
 @login_required
 def my_applications(request: HttpRequest) -> HttpResponse:
     """My applications and their status."""
-    actor = _actor(request)
+    actor = request_actor(request)
     rows = services.my_applications(actor).select_related("call").order_by("-created_at")
     return render(request, "programme/applicant/mine.html", {"applications": rows})
 
@@ -333,7 +329,7 @@ def my_applications(request: HttpRequest) -> HttpResponse:
 @login_required
 def my_data(request: HttpRequest) -> HttpResponse:
     """What the programme holds about me: download it, or erase it."""
-    actor = _actor(request)
+    actor = request_actor(request)
     rows = list(services.my_applications(actor).select_related("call"))
     return render(
         request,
@@ -356,7 +352,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
 @login_required
 def my_data_export(request: HttpRequest) -> HttpResponse:
     """Everything about me as a JSON file."""
-    data = services.export_my_data(actor=_actor(request))
+    data = services.export_my_data(actor=request_actor(request))
     response = HttpResponse(
         json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
         content_type="application/json; charset=utf-8",
@@ -372,7 +368,7 @@ def my_data_delete(request: HttpRequest) -> HttpResponse:
     """Erase my applications (asks first)."""
     form = ConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        counts = services.delete_my_data(actor=_actor(request))
+        counts = services.delete_my_data(actor=request_actor(request))
         messages.success(
             request,
             _("Done: %(deleted)s application(s) deleted, %(anonymised)s anonymised.") % counts,

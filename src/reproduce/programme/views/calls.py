@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, get_visible_or_404, require
 from reproduce.designs.edit_views import run_once, show_refusal
 from reproduce.programme.forms_calls import (
@@ -41,10 +41,6 @@ from reproduce.programme.services.calls import DEFAULT_CRITERIA, DEFAULT_DOCUMEN
 DOCUMENT_LABELS = dict(DocumentKind.choices)
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
-
-
 def _data(request: HttpRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
@@ -53,7 +49,7 @@ def _data(request: HttpRequest) -> Any:
 @login_required
 def call_list(request: HttpRequest) -> HttpResponse:
     """Every call, drafts included, with how many applications each received."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, "programme.view")
     rows = (
         Call.objects.visible_to(actor)
@@ -171,7 +167,7 @@ def _saved(request: HttpRequest, call: Call) -> str:
 @login_required
 def call_new(request: HttpRequest) -> HttpResponse:
     """Write a new call (a draft until published)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, "programme.manage")
     page = CallPage(request, None)
     if request.method == "POST" and page.is_valid():
@@ -190,7 +186,7 @@ def call_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def call_edit(request: HttpRequest, slug: str) -> HttpResponse:
     """Change a call; the page also says what publishing still needs."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, "programme.manage")
     call = get_visible_or_404(Call, actor, slug=slug)
     page = CallPage(request, call)
@@ -207,7 +203,7 @@ def call_edit(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _transition(request: HttpRequest, slug: str, action: Any, done: str) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, "programme.manage")
     call = get_visible_or_404(Call, actor, slug=slug)
     try:

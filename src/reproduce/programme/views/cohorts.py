@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, get_visible_or_404, require
 from reproduce.designs.edit_views import run_once, show_refusal
 from reproduce.files.http import blob_response
@@ -79,10 +79,6 @@ EMPLOYMENT_ERRORS = {"date_in_future": "on", "invalid_fte": "fte"}
 SESSION_ERRORS = {"title_required": "title"}
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
-
-
 def _get(model: Any, actor: Actor, related: tuple[str, ...] = (), **lookup: Any) -> Any:
     """Like ``get_visible_or_404`` with the rows the page shows joined in."""
     try:
@@ -92,7 +88,7 @@ def _get(model: Any, actor: Actor, related: tuple[str, ...] = (), **lookup: Any)
 
 
 def _officer(request: HttpRequest, perm: str = VIEW) -> Actor:
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, perm)
     return actor
 
@@ -505,7 +501,7 @@ def grant_pay(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def receipt_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A receipt, for the participant who uploaded it and the officers."""
-    actor = _actor(request)
+    actor = request_actor(request)
     receipt = _get(GrantReceipt, actor, ("blob", "grant__participant__application"), pk=pk)
     application = receipt.grant.participant.application
     if application.applicant_id != actor.user_id:
@@ -519,7 +515,7 @@ def receipt_download(request: HttpRequest, pk: int) -> HttpResponseBase:
 def _own(request: HttpRequest, pk: int) -> tuple[Actor, Participant]:
     """The actor's own participation; anyone else's (officers' included) answers 404 here:
     these pages sign and declare for the participant."""
-    actor = _actor(request)
+    actor = request_actor(request)
     participant = _get(
         Participant, actor, ("application", "cohort__call", "host_fablab", "organization"), pk=pk
     )
@@ -531,7 +527,7 @@ def _own(request: HttpRequest, pk: int) -> tuple[Actor, Participant]:
 @access("authenticated")
 @login_required
 def my_cohorts(request: HttpRequest) -> HttpResponse:
-    participations = list(services.mine(_actor(request)))
+    participations = list(services.mine(request_actor(request)))
     if len(participations) == 1:
         return redirect("programme:my_cohort", pk=participations[0].pk)
     return render(request, "programme/cohorts/my_list.html", {"participations": participations})
@@ -675,7 +671,7 @@ def _show_grant_refusal(form: Any, exc: ValidationError) -> None:
 @login_required
 def grant_receipt_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Another receipt for a materials grant (the participant, or an officer for them)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     grant = _get(Grant, actor, ("participant__application",), pk=pk)
     own = grant.participant.application.applicant_id == actor.user_id
     if not own:

@@ -22,7 +22,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, get_visible_or_404, has_perm, require
 from reproduce.designs.edit_views import run_once, show_refusal
 from reproduce.programme.forms_events import AttendanceMarkForm, EventForm, RegistrationForm
@@ -40,12 +40,8 @@ EVENT_ERRORS = {
 REGISTRATION_ERRORS = {"invalid_email": "email", "name_required": "name"}
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
-
-
 def _officer(request: HttpRequest, perm: str = VIEW) -> Actor:
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, perm)
     return actor
 
@@ -55,7 +51,7 @@ def _officer(request: HttpRequest, perm: str = VIEW) -> Actor:
 
 @access("public")
 def event_list(request: HttpRequest) -> HttpResponse:
-    published = Event.objects.visible_to(_actor(request)).filter(is_published=True)
+    published = Event.objects.visible_to(request_actor(request)).filter(is_published=True)
     now = timezone.now()
     return render(
         request,
@@ -70,7 +66,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 @access("public", object="slug", model="programme.Event", methods=("GET", "POST"))
 def event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The event and its registration form (officers also preview a draft here)."""
-    event = get_visible_or_404(Event, _actor(request), slug=slug)
+    event = get_visible_or_404(Event, request_actor(request), slug=slug)
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data["website"]:  # a robot: say nothing, register nothing

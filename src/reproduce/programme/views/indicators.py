@@ -18,17 +18,13 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, require
 from reproduce.programme.access import record_access
 from reproduce.programme.models import Application, Cohort, Participant
 from reproduce.programme.services import indicators
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 class ScopeForm(forms.Form):
@@ -81,7 +77,7 @@ def _form(request: HttpRequest, actor: Actor) -> ScopeForm:
 @access("network", perm="programme.view", methods=("GET",))
 @login_required
 def indicators_page(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, "programme.view")
     form = _form(request, actor)
     report = report_for(actor, form.scope(), "indicators")
@@ -97,7 +93,7 @@ def indicators_page(request: HttpRequest) -> HttpResponse:
 @access("network", perm="programme.view", methods=("GET",))
 @login_required
 def indicators_workbook(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, "programme.view")
     report = report_for(actor, _form(request, actor).scope(), "export_indicators")
     buffer = BytesIO()

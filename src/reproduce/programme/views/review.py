@@ -22,7 +22,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, get_visible_or_404, require
 from reproduce.designs.edit_views import show_refusal
 from reproduce.files.http import blob_response
@@ -37,10 +37,6 @@ from reproduce.programme.models import (
 from reproduce.programme.services import ProgrammeError
 from reproduce.programme.services import review as services
 from reproduce.programme.services.review import criterion_label
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
 
 
 def _data(request: HttpRequest) -> Any:
@@ -100,7 +96,7 @@ def _my_assignments(actor: Actor) -> Any:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The applications assigned to me, per call, with where my review stands."""
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, "programme.review")
     assignments = list(_my_assignments(actor))
     calls: dict[int, dict[str, Any]] = {}
@@ -160,7 +156,7 @@ def _page(
 @login_required
 def application(request: HttpRequest, pk: int) -> HttpResponse:
     """The application and my scores on the call's grid (save as a draft, or send)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     assignment = _assignment(actor, pk)
     if request.method != "POST":
         return _page(request, actor, assignment)
@@ -203,7 +199,7 @@ def _show(form: ScoreForm, exc: ProgrammeError) -> None:
 @require_POST
 def conflict(request: HttpRequest, pk: int) -> HttpResponse:
     """Declare a conflict of interest: the application disappears from my list for good."""
-    actor = _actor(request)
+    actor = request_actor(request)
     assignment = _assignment(actor, pk)
     form = ConflictForm(request.POST)
     if form.is_valid():
@@ -230,7 +226,7 @@ def conflict(request: HttpRequest, pk: int) -> HttpResponse:
 def document(request: HttpRequest, pk: int) -> HttpResponseBase:
     """A document of an application, for its applicant, the officers and the reviewers
     assigned and not in conflict (404 for anyone else); audited unless the applicant."""
-    actor = _actor(request)
+    actor = request_actor(request)
     doc = get_visible_or_404(ApplicationDocument, actor, pk=pk)
     application = (
         Application.objects.unscoped("the document's application, visible just above")

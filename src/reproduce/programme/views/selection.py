@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from reproduce.accounts.models import User
-from reproduce.core.actor import Actor
+from reproduce.core.actor import Actor, request_actor
 from reproduce.core.permissions import access, get_visible_or_404, require
 from reproduce.designs.edit_views import run_once, show_refusal
 from reproduce.programme import ical_interviews
@@ -66,10 +66,6 @@ SLOT_ERRORS = {
 }
 
 
-def _actor(request: HttpRequest) -> Actor:
-    return request.actor  # type: ignore[attr-defined,no-any-return]
-
-
 def _call(actor: Actor, slug: str, perm: str = "programme.view") -> Call:
     require(actor, perm)
     return get_visible_or_404(Call, actor, slug=slug)
@@ -105,7 +101,7 @@ def _filtered(call: Call, actor: Actor, form: ApplicationFilterForm) -> QuerySet
 def applications(request: HttpRequest, slug: str) -> HttpResponse:
     """The applications of a call, filtered by status and searched by name or reference,
     with where their review stands. A fixed number of queries whatever the page holds."""
-    actor = _actor(request)
+    actor = request_actor(request)
     call = _call(actor, slug)
     form = ApplicationFilterForm(request.GET or None)
     page = Paginator(_filtered(call, actor, form), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -182,7 +178,7 @@ def _detail(
 def application(request: HttpRequest, pk: int) -> HttpResponse:
     """One application for the officer (audited): data, documents, reviews, conflicts,
     reviewers to assign, interview, decision."""
-    actor = _actor(request)
+    actor = request_actor(request)
     return _detail(request, actor, _application(actor, pk))
 
 
@@ -196,7 +192,7 @@ def application(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     application = _application(actor, pk, "programme.manage")
     form = AssignForm(request.POST, queryset=review_services.reviewers())
     if form.is_valid():
@@ -231,7 +227,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def invite(request: HttpRequest, pk: int) -> HttpResponse:
     """Shortlist the application: the applicant is invited to pick an interview slot."""
-    actor = _actor(request)
+    actor = request_actor(request)
     application = _application(actor, pk, "programme.manage")
     try:
         interview_services.invite_to_interview(actor=actor, application=application)
@@ -264,7 +260,7 @@ def _detail_url(application: Application) -> str:
 @require_POST
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     """Record the decision (not sent yet) with an optional personal message."""
-    actor = _actor(request)
+    actor = request_actor(request)
     application = _application(actor, pk, "programme.manage")
     form = DecisionForm(request.POST)
     if form.is_valid():
@@ -293,7 +289,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def ranking(request: HttpRequest, slug: str) -> HttpResponse:
     """Score statistics per application and the ranking by mean total."""
-    actor = _actor(request)
+    actor = request_actor(request)
     call = _call(actor, slug)
     grid = criteria(call)
     pending = decision_services.pending(call)
@@ -315,7 +311,7 @@ def ranking(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def ranking_csv(request: HttpRequest, slug: str) -> HttpResponse:
     """The ranking as CSV (formulas neutralised); each application exported is audited."""
-    actor = _actor(request)
+    actor = request_actor(request)
     call = _call(actor, slug)
     grid = criteria(call)
     rows = score_statistics(call)
@@ -369,7 +365,7 @@ def _csv(value: Any) -> str:
 @login_required
 def slots(request: HttpRequest, slug: str) -> HttpResponse:
     """The call's interview slots, and a form to add a series of them."""
-    actor = _actor(request)
+    actor = request_actor(request)
     call = _call(actor, slug, "programme.manage")
     form = SlotSeriesForm(
         request.POST if request.method == "POST" else None,
@@ -423,7 +419,7 @@ def slots(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def slot_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = request_actor(request)
     require(actor, "programme.manage")
     slot = get_visible_or_404(InterviewSlot, actor, pk=pk)
     call = Call.objects.visible_to(actor).get(pk=slot.call_id)
@@ -443,7 +439,7 @@ def slot_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def send_decisions(request: HttpRequest, slug: str) -> HttpResponse:
     """What will be sent (GET), and sending it (POST): one e-mail per applicant."""
-    actor = _actor(request)
+    actor = request_actor(request)
     call = _call(actor, slug, "programme.manage")
     if request.method == "POST":
         try:
@@ -485,7 +481,7 @@ def _free_slots(actor: Actor, application: Application) -> list[InterviewSlot]:
 @login_required
 def interview_booking(request: HttpRequest, pk: int) -> HttpResponse:
     """The invited applicant picks a free interview slot (or another one instead)."""
-    actor = _actor(request)
+    actor = request_actor(request)
     application = _own_application(actor, pk)
     booked = InterviewSlot.objects.visible_to(actor).filter(application=application).first()
     free = (
@@ -532,7 +528,7 @@ def interview_booking(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def interview_ics(request: HttpRequest, pk: int) -> HttpResponse:
     """The iCalendar invitation of a booked interview: for its applicant and the officers."""
-    actor = _actor(request)
+    actor = request_actor(request)
     slot = get_visible_or_404(InterviewSlot, actor, pk=pk)
     if slot.application_id is None:
         raise Http404
